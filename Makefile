@@ -1,0 +1,28 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make lab    set everything up (first time) and open the course in JupyterLab
+#   make test   set everything up (first time) and run every test
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: lab test install bench student report clean-nb clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks/00_overview.ipynb
+
+test: $(STAMP)
+	MDNLIB_QUICK=1 $(PY) -m pytest tests
+
+bench: $(STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf build .pytest_cache data/cache

@@ -1,0 +1,95 @@
+"""Paths, quick mode, and quiet TensorFlow (notebook 00).
+
+`MDNLIB_QUICK=1` shrinks every notebook and example to a fast run (the tests use it);
+`MDNLIB_DATA_DIR` moves the data folder (default: `data/` beside the package).
+"""
+import contextlib
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SHARED_CMU_DIR = PROJECT_DIR.parent / "shared" / "data" / "cmu-mocap"
+
+
+def data_dir():
+    """Folder for caches and pretrained checkpoints."""
+    return Path(os.environ.get("MDNLIB_DATA_DIR", PROJECT_DIR / "data"))
+
+
+def cache_dir():
+    """Folder for generated data (ignored by git)."""
+    path = data_dir() / "cache"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def pretrained_dir():
+    return data_dir() / "pretrained"
+
+
+def is_quick():
+    """True when MDNLIB_QUICK is set to a true value: small data, few epochs."""
+    return os.environ.get("MDNLIB_QUICK", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send the process's stderr (file descriptor 2) to /dev/null for a moment.
+
+    TensorFlow's C++ start-up lines (oneDNN, absl) ignore TF_CPP_MIN_LOG_LEVEL and are written
+    straight to fd 2, which Jupyter shows as red boxes; silencing the import keeps oneDNN on.
+    """
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
+def import_tensorflow():
+    """Import TensorFlow and Keras without start-up log noise; returns the tensorflow module."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import sys
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with _stderr_silenced():
+        import tensorflow as tf
+        import keras  # noqa: F401  (first import prints too)
+        tf.constant(0.0) + 0.0  # first op initialises the runtime, which logs again
+    tf.get_logger().setLevel("ERROR")
+    return tf
+
+
+def set_seed(seed):
+    """Seed Python, NumPy and (if loaded) TensorFlow/Keras."""
+    import random
+    import sys
+
+    import numpy as np
+    random.seed(seed)
+    np.random.seed(seed)
+    if "keras" in sys.modules:
+        sys.modules["keras"].utils.set_random_seed(seed)
+
+
+def setup_notebook(seed=0, tensorflow=True):
+    """One call at the top of every notebook: seeds, quiet TensorFlow, plot style, versions.
+
+    Returns a dict of what was set up (quick mode, versions) so the notebook can print it.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    info = {"quick": is_quick(), "numpy": np.__version__, "matplotlib": matplotlib.__version__}
+    if tensorflow:
+        tf = import_tensorflow()
+        import keras
+        info.update(tensorflow=tf.__version__, keras=keras.__version__)
+    set_seed(seed)
+    plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (7, 4), "axes.grid": True,
+                         "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+    return info
