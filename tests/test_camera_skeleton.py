@@ -15,7 +15,9 @@ def test_skeleton_orders_match_the_spec():
     mpii = ["RFoot", "RKnee", "RHip", "LHip", "LKnee", "LFoot", "Hip", "Thorax", "UpperNeck", "Head",
             "RWrist", "RElbow", "RShoulder", "LShoulder", "LElbow", "LWrist"]
     reordered = [mpii[i] for i in skeleton.MPII16_TO_INPUT16]
-    expected = [n if n != "Neck/Nose" else "UpperNeck" for n in skeleton.INPUT_NAMES]
+    # MPII has no spine: its thorax fills the Spine slot and its upper neck the Thorax slot
+    expected = ["Hip", "RHip", "RKnee", "RFoot", "LHip", "LKnee", "LFoot", "Thorax", "UpperNeck",
+                "Head", "LShoulder", "LElbow", "LWrist", "RShoulder", "RElbow", "RWrist"]
     assert reordered == expected
     assert [skeleton.INPUT_NAMES[i] for i in skeleton.LIMB_INPUT_INDICES] == list(skeleton.LIMB_JOINTS)
     assert skeleton.SIDES_17[skeleton.joint_index("LWrist")] == "L"
