@@ -1,7 +1,12 @@
-"""Pose errors of the paper (notebook 06): MPJPE (Protocol 1) and P-MPJPE (Protocol 2).
+"""Evaluation of the paper (notebook 06): pose errors, best of M, tables, calibration.
 
-All functions take arrays (..., J, 3) in mm and return per-pose errors (...,).
+- `mpjpe` (Protocol 1) and `p_mpjpe` (Protocol 2): arrays (..., J, 3) in mm -> per-pose errors (...,);
+- `best_of_m`, `per_joint_error`, `per_action_table`, `average_over_actions`, `format_table`:
+  the paper's figures (SPEC §4);
+- `calibration`, `kernel_usage`: do the mixture's sigmas and weights mean what they say?
 """
+import math
+
 import numpy as np
 
 
@@ -41,3 +46,160 @@ def p_mpjpe(pred, gt):
 def _check_poses(poses):
     if poses.ndim < 2 or poses.shape[-1] != 3:
         raise ValueError(f"poses must be arrays (..., J, 3) in mm, got shape {poses.shape}")
+
+
+# --- Many hypotheses, per joint, per action (SPEC §4) ----------------------------------------
+
+def best_of_m(errors):
+    """Error of the best hypothesis: errors (..., M) -> (...,), the minimum over the last axis.
+
+    This is the paper's figure: the closest of the M kernel means, not weighted by alpha.
+    """
+    return np.min(_hypothesis_axis(errors), axis=-1)
+
+
+def best_hypothesis_index(errors):
+    """Index of the best hypothesis: errors (..., M) -> (...,) integers."""
+    return np.argmin(_hypothesis_axis(errors), axis=-1)
+
+
+def per_joint_error(pred, gt):
+    """Euclidean distance of each joint in mm: (..., J, 3) -> (..., J)."""
+    pred, gt = np.broadcast_arrays(np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=np.float64))
+    _check_poses(pred)
+    return np.linalg.norm(pred - gt, axis=-1)
+
+
+def per_action_table(errors, actions):
+    """Mean error per action: errors (N,), actions (N,) labels -> {action: mean}, sorted by name."""
+    errors, actions = np.asarray(errors, dtype=np.float64), np.asarray(actions)
+    if errors.shape != actions.shape or errors.ndim != 1:
+        raise ValueError(f"errors and actions must be two (N,) arrays, got {errors.shape} and {actions.shape}")
+    names, which = np.unique(actions, return_inverse=True)
+    means = np.bincount(which, weights=errors) / np.bincount(which)
+    return {str(name): float(mean) for name, mean in zip(names, means)}
+
+
+def average_over_actions(table):
+    """The reported figure: the unweighted mean of the per-action means (SPEC §4)."""
+    if not table:
+        raise ValueError("empty per-action table")
+    return float(np.mean(list(table.values())))
+
+
+def format_table(tables, digits=1):
+    """Text table, one row per action and an 'Average' row (unweighted mean over actions).
+
+    tables: one per-action table, or {column name: per-action table} for several columns
+    (e.g. {"P1 (mm)": ..., "P2 (mm)": ...}).
+    """
+    if tables and all(np.isscalar(v) for v in tables.values()):
+        tables = {"error": tables}
+    actions = sorted({a for table in tables.values() for a in table})
+    width = max([len("Average"), *map(len, actions)])
+    columns = list(tables)
+    cell = max([8, *map(len, columns)])
+    lines = [f"{'action':<{width}}" + "".join(f"  {c:>{cell}}" for c in columns)]
+    for action in actions:
+        values = [tables[c].get(action, np.nan) for c in columns]
+        lines.append(f"{action:<{width}}" + "".join(f"  {v:>{cell}.{digits}f}" for v in values))
+    averages = [average_over_actions(tables[c]) for c in columns]
+    lines.append(f"{'Average':<{width}}" + "".join(f"  {v:>{cell}.{digits}f}" for v in averages))
+    return "\n".join(lines)
+
+
+def _hypothesis_axis(errors):
+    errors = np.asarray(errors, dtype=np.float64)
+    if errors.ndim < 1 or errors.shape[-1] == 0:
+        raise ValueError(f"errors must have a hypothesis axis last (..., M) with M >= 1, got {errors.shape}")
+    return errors
+
+
+# --- Calibration of an isotropic Gaussian mixture (SPEC §1-§2) --------------------------------
+#
+# The network predicts, per example, M kernels over the 48 normalised output numbers: means
+# mu_k, one sigma_k per kernel (isotropic) and weights alpha_k. Calibration asks whether the
+# sigmas mean what they say. We pick one kernel per example ("likely": the largest alpha, what
+# a user would choose without ground truth; "best": the mean closest to the ground truth, whose
+# selection makes errors look smaller, so expect over-coverage), and for each of the 16 output
+# joints measure r = |y_j - mu_kj| / sigma_k. If y were drawn from that kernel, r would follow a
+# chi distribution with 3 degrees of freedom, so P(r <= chi3 quantile(p)) = p for every level p.
+# Coverage(p) is the observed fraction; ECE is the mean of |coverage(p) - p| over the levels.
+
+CALIBRATION_LEVELS = np.round(np.arange(0.05, 1.0, 0.05), 2)
+_CHI3_GRID = np.linspace(0.0, 12.0, 24001)
+
+
+def chi3_cdf(r):
+    """P(|z| <= r) for z a standard normal vector in 3 dimensions (chi distribution, 3 dof)."""
+    r = np.asarray(r, dtype=np.float64)
+    erf = np.vectorize(math.erf, otypes=[float])
+    return erf(r / np.sqrt(2)) - np.sqrt(2 / np.pi) * r * np.exp(-r ** 2 / 2)
+
+
+_CHI3_CDF_GRID = chi3_cdf(_CHI3_GRID)
+
+
+def chi3_quantile(p):
+    """Radius r with chi3_cdf(r) = p (to about 1e-6), for levels 0 <= p < 1."""
+    return np.interp(p, _CHI3_CDF_GRID, _CHI3_GRID)
+
+
+def choose_kernel(means, alphas, target=None, rule="likely"):
+    """One kernel per example: 'likely' (largest alpha) or 'best' (mean closest to target).
+
+    means (..., M, D), alphas (..., M), target (..., D) -> indices (...,).
+    """
+    if rule == "likely":
+        return np.argmax(np.asarray(alphas), axis=-1)
+    if rule == "best":
+        if target is None:
+            raise ValueError("the 'best' kernel needs the ground truth target")
+        distance = np.linalg.norm(np.asarray(means) - np.asarray(target)[..., None, :], axis=-1)
+        return np.argmin(distance, axis=-1)
+    raise ValueError(f"unknown kernel rule {rule!r}: choose 'likely' or 'best'")
+
+
+def joint_radii(target, means, sigmas, kernel):
+    """Per-joint distance to the chosen kernel's mean, in units of its sigma.
+
+    target (..., 3J) normalised, means (..., M, 3J), sigmas (..., M), kernel (...,) -> (..., J).
+    """
+    target, means, sigmas = (np.asarray(a, dtype=np.float64) for a in (target, means, sigmas))
+    if target.shape[-1] % 3 or means.shape[-1] != target.shape[-1] or means.shape[:-1] != sigmas.shape:
+        raise ValueError(f"expected target (..., 3J), means (..., M, 3J), sigmas (..., M); got "
+                         f"{target.shape}, {means.shape}, {sigmas.shape}")
+    kernel = np.asarray(kernel)[..., None]
+    mean = np.take_along_axis(means, kernel[..., None], axis=-2)[..., 0, :]
+    sigma = np.take_along_axis(sigmas, kernel, axis=-1)
+    offsets = (target - mean).reshape(*target.shape[:-1], -1, 3)
+    return np.linalg.norm(offsets, axis=-1) / sigma
+
+
+def coverage(radii, levels=CALIBRATION_LEVELS):
+    """Observed fraction of joint radii inside the nominal chi3 ball of each level."""
+    radii = np.asarray(radii, dtype=np.float64).reshape(-1)
+    return np.array([np.mean(radii <= chi3_quantile(p)) for p in np.asarray(levels)])
+
+
+def expected_calibration_error(observed, levels=CALIBRATION_LEVELS):
+    """Mean absolute gap between observed and nominal coverage, over the levels (0 = calibrated)."""
+    return float(np.mean(np.abs(np.asarray(observed) - np.asarray(levels))))
+
+
+def calibration(target, means, sigmas, alphas, rule="likely", levels=CALIBRATION_LEVELS):
+    """Coverage of the predicted sigmas and its ECE, in the network's normalised output space.
+
+    target (N, 48), means (N, M, 48), sigmas (N, M), alphas (N, M) -> dict with levels,
+    observed coverage per level, and ece.
+    """
+    kernel = choose_kernel(means, alphas, target, rule)
+    observed = coverage(joint_radii(target, means, sigmas, kernel), levels)
+    return {"levels": np.asarray(levels), "observed": observed,
+            "ece": expected_calibration_error(observed, levels)}
+
+
+def kernel_usage(alphas, threshold=0.05):
+    """Average number of kernels per example whose weight exceeds `threshold` (5 % by default)."""
+    alphas = np.asarray(alphas, dtype=np.float64)
+    return float(np.mean(np.sum(alphas > threshold, axis=-1)))

@@ -1,0 +1,56 @@
+"""Data sources: each one turns its files (or a generator) into a `PoseSet` (notebook 02).
+
+`load_source(name, ...)` is the single entry point used by the notebooks and the command line;
+it imports the chosen source only when asked, so using one source never needs another's files.
+"""
+from pathlib import Path
+
+from mdnlib import config
+
+SOURCES = ("synthetic", "h36m", "h36m_npz", "cmu")
+
+# Where to get the files of each real source, for the error raised when no folder is given.
+_WHERE_TO_GET = {
+    "h36m": "the 3d-pose-baseline layout: h36m/S*/MyPoses/3D_positions/*.h5, cameras.h5 and, "
+            "with --use_sh, the Stacked Hourglass detections (see README, 'Human3.6M')",
+    "h36m_npz": "VideoPose3D's data_3d_h36m.npz and data_2d_h36m_<source>.npz (see README, 'Human3.6M')",
+    "cmu": "one subject's .asf with its .amc files, or one sub-folder per subject, from "
+           "mocap.cs.cmu.edu (see README, 'CMU motion capture')",
+}
+
+
+def load_source(name, data_dir=None, use_sh=False, **options):
+    """Load one source as a PoseSet.
+
+    name: one of SOURCES. data_dir: the folder of a real source (for ``cmu`` it defaults to the
+    shared CMU folder when that exists). use_sh: Human3.6M ``h36m`` only, read the Stacked
+    Hourglass detections instead of projecting the ground truth. options: passed on to the
+    source's loader (for example the size of the synthetic set).
+    """
+    if name not in SOURCES:
+        raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
+    if use_sh and name != "h36m":
+        raise ValueError(f"use_sh (Stacked Hourglass detections) applies to the 'h36m' source, not {name!r}")
+    if name == "synthetic":
+        if data_dir is not None:
+            raise ValueError("the synthetic source is generated, it reads no data_dir; "
+                             "leave --data_dir out or choose a real source")
+        from mdnlib.sources.synthetic import load_synthetic
+        return load_synthetic(**options)
+
+    if data_dir is None and name == "cmu" and config.SHARED_CMU_DIR.is_dir():
+        data_dir = config.SHARED_CMU_DIR
+    if data_dir is None:
+        raise ValueError(f"the {name!r} source needs --data_dir: a folder with {_WHERE_TO_GET[name]}")
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"{data_dir}: no such folder; the {name!r} source needs "
+                                f"{_WHERE_TO_GET[name]}")
+    if name == "h36m":
+        from mdnlib.sources.h36m import load_h36m
+        return load_h36m(data_dir, use_sh=use_sh, **options)
+    if name == "h36m_npz":
+        from mdnlib.sources.h36m import load_h36m_npz
+        return load_h36m_npz(data_dir, **options)
+    from mdnlib.sources.cmu import load_cmu
+    return load_cmu(data_dir, **options)
