@@ -1,0 +1,4 @@
+"""`python -m mdnlib COMMAND ...`: see `mdnlib.cli`."""
+from mdnlib.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,244 @@
+"""The command line: `python -m mdnlib data|train|test|sample|predict` (README, "Command line").
+
+It mirrors the workflow of the paper's original script (train, `--test`, `--sample`) with one
+command per task. This module only parses options and calls the library; TensorFlow is imported
+lazily (and quietly, through `mdnlib.config.import_tensorflow`) by the modules that need it, so
+`--help` and `data` stay fast. Every option is accepted in both spellings, `--train_dir` and
+`--train-dir`.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+SOURCES = ("synthetic", "h36m", "h36m_npz", "cmu")  # the same names as mdnlib.sources.SOURCES
+
+# Options of the original script (predict_3dpose_mdm.py) that have no equivalent here, with the
+# way to do the same thing now.
+_LEGACY_OPTIONS = {
+    "--test": "testing is its own command now: python -m mdnlib test --load_dir DIR [--procrustes]",
+    "--sample": "sampling is its own command now: python -m mdnlib sample --load_dir DIR --out DIR",
+    "--load": "checkpoints are found by folder, not by step: give the training folder (or one "
+              ".keras file) as --load_dir to test, sample or predict; train resumes by itself "
+              "when --train_dir holds an unfinished run",
+    "--dropout": "the original --dropout was a keep probability; use --dropout_rate, the "
+                 "fraction of units dropped (0.5 in the paper)",
+    "--cameras_path": "cameras.h5 is read from --data_dir (next to the S* folders)",
+    "--use_cpu": "TensorFlow uses a GPU when it sees one; hide it with CUDA_VISIBLE_DEVICES=''",
+    "--camera_frame": "3D poses are always expressed in the camera frame, as in the paper",
+    "--predict_14": "the network always predicts the 16 non-root joints of the paper",
+    "--use_fp16": "training runs in float32",
+    "--evaluateActionWise": "test always prints the per-action table",
+    "--action": "training and testing always use every action, as in the paper",
+    "--residual": "the residual blocks are always on; choose how many with --blocks",
+}
+
+_COMMANDS = ("data", "train", "test", "sample", "predict")
+
+
+def main(argv=None):
+    """Entry point of `python -m mdnlib` and of the `mdnlib` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    parser = build_parser()
+    _reject_legacy_usage(parser, argv)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"mdnlib {args.command}: error: {message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="mdnlib", allow_abbrev=False,
+        description="Multiple 3D pose hypotheses with a Mixture Density Network (Li & Lee, CVPR 2019).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    data = _command(commands, "data", run_data,
+                    "load a data source; print a summary or export the network's arrays")
+    _option(data, "--source", choices=SOURCES, default="synthetic", help="data source (default: synthetic)")
+    _data_location(data)
+    _flag(data, "--summary", "print subjects, actions, frames and cameras")
+    _option(data, "--export", metavar="FILE.npz", type=Path,
+            help="write train_2d/3d, test_2d/3d (normalised), the statistics and test_3d_mm")
+
+    train = _command(commands, "train", run_train, "train an MDN (or the baseline) and save it")
+    _option(train, "--train_dir", metavar="DIR", type=Path, required=True,
+            help="folder for checkpoints, logs and the final model (resumes an unfinished run)")
+    _data_options(train, default="synthetic")
+    _option(train, "--miss_num", type=int, choices=(0, 1, 2), default=0,
+            help="limb joints hidden per training example (SPEC §3; default 0)")
+    _flag(train, "--no_dirichlet", "train without the Dirichlet prior on the mixing coefficients")
+    _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
+    _option(train, "--config", choices=("course", "paper"), default="course",
+            help="size preset: 'paper' = width 1024, 2 blocks, batch 64, 200 epochs; "
+                 "'course' = a smaller, faster network (default)")
+    _option(train, "--num_kernels", type=int, metavar="M", help="mixture kernels (paper: 5)")
+    _option(train, "--epochs", type=int, metavar="N", help="training epochs")
+    _option(train, "--batch_size", type=int, metavar="B", help="examples per batch")
+    _option(train, "--learning_rate", type=float, metavar="LR", help="Adam learning rate (paper: 1e-3)")
+    _option(train, "--width", "--linear_size", type=int, metavar="UNITS",
+            help="units of every hidden layer (paper: 1024)")
+    _option(train, "--blocks", "--num_layers", type=int, metavar="N",
+            help="residual blocks of the feature extractor (paper: 2)")
+    _option(train, "--dropout_rate", type=float, metavar="RATE",
+            help="fraction of units dropped (paper: 0.5)")
+    _option(train, "--max_norm", type=_boolean, metavar="BOOL", help="whole-matrix max-norm (paper: True)")
+    _option(train, "--batch_norm", type=_boolean, metavar="BOOL", help="batch normalisation (paper: True)")
+    _option(train, "--seed", type=int, default=0, help="random seed (default 0)")
+    _flag(train, "--deterministic", "reproducible run: deterministic TensorFlow ops (slower)")
+
+    test = _command(commands, "test", run_test,
+                    "per-action best-of-M errors (P1, and P2 with --procrustes) and the NLL")
+    _load_dir(test)
+    _data_options(test)
+    _flag(test, "--procrustes", "also report Protocol 2 (P-MPJPE, after similarity alignment)")
+    _option(test, "--miss_num", type=int, choices=(0, 1, 2), default=0,
+            help="limb joints hidden in every test example (default 0)")
+    _option(test, "--json", metavar="FILE", type=Path, help="also write the results as JSON")
+    _option(test, "--seed", type=int, default=0, help="seed of the hidden-joint draw (default 0)")
+
+    sample = _command(commands, "sample", run_sample,
+                      "figures of random test frames: 2D input, ground truth, the M hypotheses")
+    _load_dir(sample)
+    _data_options(sample)
+    _option(sample, "--out", metavar="DIR", type=Path, required=True, help="folder for the PNG figures")
+    _option(sample, "--num", type=int, default=20, help="number of test frames (default 20)")
+    _option(sample, "--seed", type=int, default=0, help="seed of the frame choice (default 0)")
+
+    predict = _command(commands, "predict", run_predict,
+                       "3D hypotheses for your own 2D poses (npz in, npz out)")
+    _load_dir(predict)
+    _option(predict, "--input", metavar="IN.npz", type=Path, required=True,
+            help="npz with poses_2d (N, 16, 2): pixels, 16-joint input order, H36M-like camera")
+    _option(predict, "--output", metavar="OUT.npz", type=Path, required=True,
+            help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm")
+    return parser
+
+
+# ---- the commands: each one parses nothing and decides nothing, it calls the library -----------
+
+def run_data(args):
+    from mdnlib import dataset
+    from mdnlib.sources import load_source
+
+    poses = load_source(args.source, args.data_dir, use_sh=args.use_sh)
+    if args.summary or not args.export:
+        print(poses.summary())
+    if args.export:
+        normalizer = None
+        if args.source == "cmu":  # all CMU frames are test frames, seen with the synthetic statistics
+            normalizer = dataset.prepare(load_source("synthetic")).normalizer
+        dataset.export_npz(dataset.prepare(poses, normalizer), args.export)
+        print(f"wrote {args.export}")
+
+
+def run_train(args):
+    from mdnlib import train
+
+    train.train_from_options(
+        train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
+        miss_num=args.miss_num, dirichlet=not args.no_dirichlet, baseline=args.baseline,
+        config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
+        blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
+        batch_norm=args.batch_norm, seed=args.seed, deterministic=args.deterministic)
+
+
+def run_test(args):
+    from mdnlib import evaluation, inference
+
+    model = inference.load_trained(args.load_dir)
+    prepared = evaluation.test_data(model, args.data, args.data_dir, use_sh=args.use_sh)
+    results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
+                                  miss_num=args.miss_num, seed=args.seed)
+    print(evaluation.format_results(results))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+        print(f"wrote {args.json}")
+
+
+def run_sample(args):
+    from mdnlib import evaluation, inference
+
+    model = inference.load_trained(args.load_dir)
+    prepared = evaluation.test_data(model, args.data, args.data_dir, use_sh=args.use_sh)
+    paths = evaluation.save_sample_figures(model, prepared, args.out, num=args.num, seed=args.seed)
+    print(f"wrote {len(paths)} figures to {args.out}")
+
+
+def run_predict(args):
+    from mdnlib import inference
+
+    poses_2d = inference.read_poses_2d(args.input)
+    model = inference.load_trained(args.load_dir)
+    inference.save_hypotheses(inference.predict_poses(model, poses_2d), args.output)
+    print(f"wrote {args.output}")
+
+
+# ---- option helpers ------------------------------------------------------------------------------
+
+def _command(commands, name, run, help_text):
+    parser = commands.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _option(parser, name, *aliases, **kwargs):
+    """Add an option under its own name, its dashed spelling and any alias (`--train_dir`, `--train-dir`)."""
+    spellings = []
+    for spelling in (name, *aliases):
+        for variant in (spelling, spelling.replace("_", "-")):
+            if variant not in spellings:
+                spellings.append(variant)
+    kwargs.setdefault("dest", name.lstrip("-"))
+    parser.add_argument(*spellings, **kwargs)
+
+
+def _flag(parser, name, help_text):
+    """A switch that also takes the original script's explicit value: `--use_sh`, `--use_sh True`."""
+    _option(parser, name, type=_boolean, nargs="?", const=True, default=False, metavar="BOOL", help=help_text)
+
+
+def _boolean(text):
+    value = str(text).strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
+
+
+def _data_location(parser):
+    _option(parser, "--data_dir", metavar="DIR", type=Path,
+            help="folder of a real source (h36m: the S* folders and cameras.h5; h36m_npz: the "
+                 "VideoPose3D npz files; cmu: .asf/.amc files)")
+    _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)")
+
+
+def _data_options(parser, default=None):
+    help_text = "data source" + (f" (default: {default})" if default else
+                                 " (default: the one the model was trained on)")
+    _option(parser, "--data", choices=SOURCES, default=default, help=help_text)
+    _data_location(parser)
+
+
+def _load_dir(parser):
+    _option(parser, "--load_dir", metavar="DIR", type=Path, required=True,
+            help="a training folder (its best or final model is used) or one .keras file")
+
+
+def _reject_legacy_usage(parser, argv):
+    """Point users of the original script (`--test True --load 4338038`) to the new commands."""
+    for token in (t for t in argv if t.startswith("--")):
+        name = token.split("=", 1)[0]
+        hint = _LEGACY_OPTIONS.get("--" + name.lstrip("-").replace("-", "_"))
+        if hint:
+            parser.error(f"{name} is an option of the original script: {hint}")
+    if argv and argv[0].startswith("-") and argv[0] not in {"-h", "--help"}:
+        parser.error(f"start with a command ({', '.join(_COMMANDS)}), for example "
+                     "'python -m mdnlib train --train_dir runs/mdn'")
