@@ -1,0 +1,182 @@
+"""The two small inverse problems of the course, in plain NumPy.
+
+1. The depth ambiguity of a skeleton seen by a pinhole camera (notebook 01): each bone's child
+   lies on its camera ray at a fixed distance from its parent, so it can sit at either of the
+   two intersections of the ray with a sphere; flipping bones changes the 3D pose while its 2D
+   projection stays fixed.
+2. Bishop's 1-D inverse problem (notebook 04): x = t + 0.3 sin(2 pi t) + noise, learnt
+   backwards (t from x), where one input has up to three valid answers; plus 1-D mixtures.
+
+Poses are 17-joint camera-frame poses in mm (x right, y down, z forward = depth).
+"""
+import numpy as np
+
+from mdnlib import skeleton
+
+# A standing person 4.5 m in front of the camera, facing it, with a bent left knee, a left
+# forearm pointing at the camera and a raised right arm (mm, relative to the hip).
+_EXAMPLE_POSE = np.array([
+    [0, 0, 0],            # Hip
+    [-130, 0, 0],         # RHip
+    [-140, 430, -60],     # RKnee
+    [-150, 850, 20],      # RFoot
+    [130, 0, 0],          # LHip
+    [160, 420, -120],     # LKnee
+    [170, 820, 60],       # LFoot
+    [0, -230, 10],        # Spine
+    [0, -480, 20],        # Thorax
+    [0, -580, -60],       # Neck/Nose
+    [0, -680, -10],       # Head
+    [170, -460, 20],      # LShoulder
+    [300, -250, -120],    # LElbow
+    [330, -300, -370],    # LWrist
+    [-170, -460, 20],     # RShoulder
+    [-420, -470, 60],     # RElbow
+    [-600, -650, -50],    # RWrist
+], dtype=float)
+
+
+def example_pose(depth=4500.0):
+    """A hand-built 17-joint pose in the camera frame (mm), its hip `depth` mm from the camera."""
+    return _EXAMPLE_POSE + np.array([0.0, 0.0, depth])
+
+
+def bone_lengths(pose):
+    """Length of the bone ending at each joint (17,), in mm; 0 for the root."""
+    pose = np.asarray(pose, dtype=float)
+    parents = np.maximum(skeleton.PARENTS_17, 0)
+    return np.linalg.norm(pose - pose[..., parents, :], axis=-1)
+
+
+def bone_candidates(ray, parent, length):
+    """The two points of a camera ray at distance `length` from `parent` (notebook 01).
+
+    ray: (..., 3) any direction of the ray through the camera centre, e.g. (x/z, y/z, 1);
+    parent: (..., 3) mm; returns (..., 2, 3): the nearer then the farther intersection of the
+    ray with the sphere of radius `length` around the parent. Where the ray misses the sphere
+    (possible after the parent moved), both are the closest point of the ray to the sphere.
+    """
+    ray = np.asarray(ray, dtype=float)
+    parent = np.asarray(parent, dtype=float)
+    a = np.sum(ray * ray, axis=-1)
+    b = np.sum(ray * parent, axis=-1)
+    c = np.sum(parent * parent, axis=-1) - np.asarray(length, dtype=float) ** 2
+    root = np.sqrt(np.maximum(b * b - a * c, 0.0))
+    scales = np.stack([(b - root) / a, (b + root) / a], axis=-1)  # (..., 2)
+    return scales[..., None] * ray[..., None, :]
+
+
+def depth_choices(pose):
+    """For each joint, True where it sits at the farther of its two candidates (17,)."""
+    pose = np.asarray(pose, dtype=float)
+    parent = pose[np.maximum(skeleton.PARENTS_17, 0)]
+    midpoint = np.sum(pose * parent, axis=-1) / np.sum(pose * pose, axis=-1)  # in units of the ray
+    choices = midpoint < 1.0      # the joint is beyond the middle of the two candidates
+    choices[skeleton.ROOT] = False
+    return choices
+
+
+def lift_pose(rays, root, lengths, choices):
+    """Rebuild 3D poses from rays, the root position, bone lengths and near/far choices.
+
+    rays (17, 3); root (3,) mm; lengths (17,) mm; choices (..., 17) bool (True = farther).
+    Joints are placed from the root outwards (every parent comes before its children).
+    """
+    choices = np.asarray(choices, dtype=bool)
+    poses = np.zeros(choices.shape + (3,))
+    poses[..., skeleton.ROOT, :] = root
+    for j, p in enumerate(skeleton.PARENTS_17):
+        if p < 0:
+            continue
+        candidates = bone_candidates(rays[j], poses[..., p, :], lengths[j])
+        poses[..., j, :] = np.where(choices[..., j, None], candidates[..., 1, :], candidates[..., 0, :])
+    return poses
+
+
+def flip_bones(pose, flips):
+    """The pose with the given bones flipped, seen identically by the camera (notebook 01).
+
+    `flips`: joint indices (each names the bone ending at it) or a boolean mask (..., 17).
+    Each flipped joint moves to the other intersection of its ray with the sphere around its
+    parent; the other joints keep their own near/far choice, so every bone keeps its length.
+    """
+    pose = np.asarray(pose, dtype=float)
+    mask = np.asarray(flips)
+    if mask.dtype != bool:
+        indices, mask = mask, np.zeros(17, dtype=bool)
+        mask[indices.astype(int)] = True
+    if mask[..., skeleton.ROOT].any():
+        raise ValueError("the root joint has no bone to flip")
+    return lift_pose(pose, pose[skeleton.ROOT], bone_lengths(pose), depth_choices(pose) ^ mask)
+
+
+def flip_gaps(pose):
+    """How far (mm) each joint would move if its bone alone were flipped (17,); 0 for the root."""
+    pose = np.asarray(pose, dtype=float)
+    candidates = bone_candidates(pose, pose[np.maximum(skeleton.PARENTS_17, 0)], bone_lengths(pose))
+    gaps = np.linalg.norm(candidates[:, 1] - candidates[:, 0], axis=-1)
+    gaps[skeleton.ROOT] = 0.0
+    return gaps
+
+
+def _unit(v):
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def _angle(u, v):
+    """Angle in degrees between vectors (..., 3)."""
+    cos = np.sum(_unit(u) * _unit(v), axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
+def joint_limit_violations(poses):
+    """Rough anatomical rules a real person obeys, as {rule: bool array (...,) True = broken}.
+
+    Coarse on purpose (notebook 01 counts the flips that survive them): knees bend backwards
+    only, elbows do not fold flat, the torso does not bend back beyond 45 degrees, the nose is in
+    front of the head, hips and shoulders stay across the spine and are not twisted apart.
+    """
+    p = np.asarray(poses, dtype=float)
+    j = skeleton.joint_index
+    up = p[..., j("Thorax"), :] - p[..., j("Hip"), :]
+    hips = p[..., j("LHip"), :] - p[..., j("RHip"), :]
+    shoulders = p[..., j("LShoulder"), :] - p[..., j("RShoulder"), :]
+    forward = _unit(np.cross(hips, up))
+    rules = {}
+    for side in "LR":
+        hip, knee, foot = (p[..., j(side + n), :] for n in ("Hip", "Knee", "Foot"))
+        leg = foot - hip
+        off_line = (knee - hip) - _unit(leg) * np.sum((knee - hip) * _unit(leg), axis=-1, keepdims=True)
+        rules[f"{side} knee bends forward"] = np.sum(off_line * forward, axis=-1) < -30.0
+        shoulder, elbow, wrist = (p[..., j(side + n), :] for n in ("Shoulder", "Elbow", "Wrist"))
+        rules[f"{side} elbow folds flat"] = _angle(shoulder - elbow, wrist - elbow) < 25.0
+    spine = p[..., j("Spine"), :]
+    lower, upper = spine - p[..., j("Hip"), :], p[..., j("Thorax"), :] - spine
+    rules["torso bends back"] = (_angle(lower, upper) > 45.0) & (np.sum((upper - lower) * forward, -1) < 0)
+    face = p[..., j("Neck/Nose"), :] - (p[..., j("Thorax"), :] + p[..., j("Head"), :]) / 2
+    rules["nose behind the head"] = np.sum(face * forward, axis=-1) < 0
+    rules["hips not across the spine"] = np.abs(90.0 - _angle(hips, up)) > 30.0
+    rules["shoulders not across the spine"] = np.abs(90.0 - _angle(shoulders, up)) > 30.0
+    rules["shoulders twisted from the hips"] = _angle(hips, shoulders) > 60.0
+    return rules
+
+
+def count_flips(pose, min_gap=20.0):
+    """Count the 3D poses that share the 2D projection of `pose` (notebook 01).
+
+    Bones whose flip moves the joint by less than `min_gap` mm (bones nearly parallel to the
+    image plane) do not give a new pose. Returns a dict: `bones` (the ambiguous joints),
+    `total` = 2**len(bones), `plausible` (poses breaking no joint limit, the input included)
+    and `broken` ({rule: how many poses break it}).
+    """
+    pose = np.asarray(pose, dtype=float)
+    bones = [int(k) for k in np.flatnonzero(flip_gaps(pose) >= min_gap)]
+    combos = (np.arange(2 ** len(bones))[:, None] >> np.arange(len(bones))) & 1  # (2^k, k)
+    masks = np.zeros((len(combos), 17), dtype=bool)
+    masks[:, bones] = combos.astype(bool)
+    poses = flip_bones(pose, masks)
+    rules = joint_limit_violations(poses)
+    broken_any = np.any(np.stack(list(rules.values())), axis=0)
+    return {"bones": [skeleton.JOINTS_17[k] for k in bones], "total": len(combos),
+            "plausible": int(np.sum(~broken_any)),
+            "broken": {rule: int(v.sum()) for rule, v in rules.items()}}

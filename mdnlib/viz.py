@@ -1,0 +1,224 @@
+"""Static matplotlib figures of the course: skeletons in 2D and 3D, hypotheses, training curves.
+
+Used in every notebook; never trains anything. Colour convention (the person's own sides):
+left limbs blue, right limbs red, centre (spine, head) dark grey; `side_legend` draws it.
+
+Camera-frame poses (x right, y down, z forward = depth, mm) are drawn upright: the plot's
+horizontal axes are x and depth, its vertical axis is height = -y. World poses of Human3.6M
+already have z up and are drawn as they are.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+
+from mdnlib import metrics, skeleton
+
+SIDE_COLORS = {"L": "tab:blue", "R": "tab:red", "C": "0.25"}
+SIDE_NAMES = {"L": "left", "R": "right", "C": "centre"}
+
+# Named 3D viewpoints (matplotlib elevation/azimuth, degrees) for camera-frame plots.
+VIEWS = {
+    "camera": (0, -90),     # as the camera sees it: x to the right, height up, depth away
+    "side": (0, 0),         # from the person's side: depth horizontal, height up
+    "top": (90, -90),       # from above: x horizontal, depth vertical
+    "oblique": (15, -60),
+}
+
+_FRAME_AXES = {
+    # frame -> (plot axes from pose coordinates, axis labels)
+    "camera": ("x (mm, right)", "depth z (mm)", "height -y (mm)"),
+    "world": ("x (mm)", "y (mm)", "z (mm, up)"),
+}
+
+
+def _layout(num_joints):
+    """Parents and sides of a 16-joint (network input order) or 17-joint skeleton."""
+    if num_joints == 17:
+        return skeleton.PARENTS_17, skeleton.SIDES_17
+    if num_joints == 16:
+        return skeleton.input_parents(), tuple(skeleton.SIDES_17[j] for j in skeleton.INPUT_16)
+    raise ValueError(f"a pose must have 16 (input order) or 17 joints, got {num_joints}")
+
+
+def side_legend(ax, **kwargs):
+    """Legend of the left/right/centre colour convention."""
+    handles = [Line2D([], [], color=c, lw=2, label=SIDE_NAMES[s]) for s, c in SIDE_COLORS.items()]
+    return ax.legend(handles=handles, **{"loc": "upper right", "fontsize": "small", **kwargs})
+
+
+def draw_skeleton_2d(ax, pose, *, color=None, alpha=1.0, linewidth=2.0, markersize=3.0,
+                     image_coords=True, unit="px", title=None, label=None):
+    """Draw a 2D skeleton (16 input-order or 17 joints, 2) on `ax`; returns the bone lines.
+
+    `color` overrides the left/right colours (e.g. to overlay a second pose); with
+    `image_coords` the y axis points down as in an image.
+    """
+    pose = np.asarray(pose, dtype=float)
+    if pose.ndim != 2 or pose.shape[1] != 2:
+        raise ValueError(f"a 2D pose must be (16 or 17, 2), got {pose.shape}")
+    parents, sides = _layout(len(pose))
+    lines = []
+    for j, p in enumerate(parents):
+        if p < 0:
+            continue
+        (line,) = ax.plot(pose[[p, j], 0], pose[[p, j], 1], color=color or SIDE_COLORS[sides[j]],
+                          alpha=alpha, lw=linewidth, marker="o", ms=markersize, solid_capstyle="round")
+        lines.append(line)
+    if label:
+        lines[0].set_label(label)
+    ax.set_aspect("equal", adjustable="datalim")
+    if image_coords and not ax.yaxis_inverted():
+        ax.invert_yaxis()
+    ax.set_xlabel(f"x ({unit})")
+    ax.set_ylabel(f"y ({unit}, down)" if image_coords else f"y ({unit})")
+    if title:
+        ax.set_title(title)
+    return lines
+
+
+def to_plot_coords(pose, frame="camera"):
+    """Pose coordinates -> the (horizontal, horizontal, vertical) coordinates of a 3D plot."""
+    pose = np.asarray(pose, dtype=float)
+    if frame == "camera":
+        return np.stack([pose[..., 0], pose[..., 2], -pose[..., 1]], axis=-1)
+    if frame == "world":
+        return pose
+    raise ValueError(f"frame must be 'camera' or 'world', got {frame!r}")
+
+
+def set_axes_equal(ax, points, frame="camera", margin=1.1):
+    """Equal-aspect 3D limits: a cube around `points` (..., 3) in pose coordinates."""
+    p = to_plot_coords(points, frame).reshape(-1, 3)
+    centre = (p.max(axis=0) + p.min(axis=0)) / 2
+    radius = max(float(np.max(p.max(axis=0) - p.min(axis=0))) / 2 * margin, 1.0)
+    ax.set_xlim(centre[0] - radius, centre[0] + radius)
+    ax.set_ylim(centre[1] - radius, centre[1] + radius)
+    ax.set_zlim(centre[2] - radius, centre[2] + radius)
+    ax.set_box_aspect((1, 1, 1))
+
+
+def draw_skeleton_3d(ax, pose, frame="camera", *, color=None, alpha=1.0, linewidth=2.0,
+                     markersize=3.0, view="oblique", bounds=None, title=None, label=None):
+    """Draw a 3D skeleton (17, 3) in mm on a 3D `ax`, upright; returns the bone lines.
+
+    `frame` is "camera" (x right, y down, z depth) or "world" (Human3.6M, z up). The axes get
+    equal aspect around `bounds` (points in the same frame; default the pose itself); pass
+    `bounds=False` to keep the current limits, e.g. when overlaying poses.
+    """
+    pose = np.asarray(pose, dtype=float)
+    if pose.shape != (17, 3):
+        raise ValueError(f"a 3D pose must be (17, 3) in mm, got {pose.shape}")
+    parents, sides = _layout(17)
+    p = to_plot_coords(pose, frame)
+    lines = []
+    for j, parent in enumerate(parents):
+        if parent < 0:
+            continue
+        (line,) = ax.plot(p[[parent, j], 0], p[[parent, j], 1], p[[parent, j], 2],
+                          color=color or SIDE_COLORS[sides[j]], alpha=alpha, lw=linewidth,
+                          marker="o", ms=markersize)
+        lines.append(line)
+    if label:
+        lines[0].set_label(label)
+    if bounds is not False:
+        set_axes_equal(ax, pose if bounds is None else bounds, frame)
+    xlabel, ylabel, zlabel = _FRAME_AXES[frame]
+    ax.set_xlabel(xlabel, fontsize="small")
+    ax.set_ylabel(ylabel, fontsize="small")
+    ax.set_zlabel(zlabel, fontsize="small")
+    ax.tick_params(labelsize="x-small")
+    for axis in "xyz":
+        ax.locator_params(axis=axis, nbins=4)
+    if view is not None:
+        elev, azim = VIEWS[view] if isinstance(view, str) else view
+        ax.view_init(elev=elev, azim=azim)
+    if title:
+        ax.set_title(title)
+    return lines
+
+
+def update_skeleton_3d(lines, pose, frame="camera"):
+    """Move the bone lines returned by `draw_skeleton_3d` to a new pose (for widgets)."""
+    p = to_plot_coords(pose, frame)
+    bones = [(j, int(parent)) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0]
+    for line, (j, parent) in zip(lines, bones):
+        line.set_data_3d(p[[parent, j], 0], p[[parent, j], 1], p[[parent, j], 2])
+
+
+def plot_pose_pair(pose_2d, pose_3d, frame="camera", title=None, view="oblique"):
+    """A 2D pose and a 3D pose side by side (the input and output of the network)."""
+    fig = plt.figure(figsize=(9, 4))
+    ax2 = fig.add_subplot(1, 2, 1)
+    draw_skeleton_2d(ax2, pose_2d, title="2D input")
+    side_legend(ax2)
+    ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+    draw_skeleton_3d(ax3, pose_3d, frame, view=view, title="3D pose")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="camera",
+                    view="oblique", title=None):
+    """The figure of the original `--sample` (SPEC §4): 2D input, ground truth, M hypotheses.
+
+    pose_2d (16 or 17, 2) px; gt_3d (17, 3) mm or None; hypotheses (M, 17, 3) mm; weights (M,);
+    sigmas (M,) mm or None. Each hypothesis is titled with its weight (and sigma, and its MPJPE
+    to the ground truth when given; the best one is marked). All 3D panels share their limits.
+    """
+    hypotheses = np.asarray(hypotheses, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if hypotheses.ndim != 3 or hypotheses.shape[1:] != (17, 3) or len(weights) != len(hypotheses):
+        raise ValueError(f"hypotheses must be (M, 17, 3) with M weights, got {hypotheses.shape} "
+                         f"and {weights.shape}")
+    errors = None if gt_3d is None else metrics.mpjpe(hypotheses, np.asarray(gt_3d)[None])
+    panels = 1 + (gt_3d is not None) + len(hypotheses)
+    fig = plt.figure(figsize=(2.6 * panels, 3.6))
+    ax = fig.add_subplot(1, panels, 1)
+    draw_skeleton_2d(ax, pose_2d, title="2D input")
+    bounds = hypotheses if gt_3d is None else np.concatenate([hypotheses, [gt_3d]])
+    col = 2
+    if gt_3d is not None:
+        ax = fig.add_subplot(1, panels, col, projection="3d")
+        draw_skeleton_3d(ax, gt_3d, frame, view=view, bounds=bounds, title="ground truth")
+        col += 1
+    for k, pose in enumerate(hypotheses):
+        lines = [f"hypothesis {k + 1}", f"weight {weights[k]:.2f}"]
+        if sigmas is not None:
+            lines[-1] += f", σ {float(sigmas[k]):.0f} mm"
+        if errors is not None:
+            best = " (best)" if k == int(np.argmin(errors)) else ""
+            lines.append(f"error {errors[k]:.0f} mm{best}")
+        ax = fig.add_subplot(1, panels, col + k, projection="3d")
+        draw_skeleton_3d(ax, pose, frame, view=view, bounds=bounds, title="\n".join(lines),
+                         alpha=0.35 + 0.65 * float(weights[k] / weights.max()))
+        ax.title.set_fontsize("small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.subplots_adjust(top=0.8 if title else 0.85)
+    return fig
+
+
+def plot_training_curves(history, title="Training curves", xlabel="epoch"):
+    """One panel per quantity of a Keras-style history dict ({"loss": [...], "val_loss": [...]});
+    a "val_x" series is drawn with its "x"."""
+    names = [k for k in history if not k.startswith("val_")]
+    names += [k[4:] for k in history if k.startswith("val_") and k[4:] not in history]
+    if not names:
+        raise ValueError("the history is empty: expected a dict like {'loss': [...], 'val_loss': [...]}")
+    fig, axes = plt.subplots(1, len(names), figsize=(4.5 * len(names), 3.4), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for key, label in ((name, "training"), (f"val_{name}", "validation")):
+            if key in history:
+                values = np.asarray(history[key], dtype=float)
+                ax.plot(np.arange(1, len(values) + 1), values, marker="." if len(values) < 30 else None,
+                        label=label)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(name.replace("_", " "))
+        ax.set_title(name.replace("_", " "))
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

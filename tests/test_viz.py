@@ -1,0 +1,90 @@
+"""Static figures: skeleton drawing conventions, the hypotheses figure, training curves."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from mdnlib import skeleton, toy, viz  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_2d_skeleton_colours_sides_and_image_axis():
+    pose = toy.example_pose()[:, :2]
+    fig, ax = plt.subplots()
+    lines = viz.draw_skeleton_2d(ax, pose)
+    assert len(lines) == 16
+    # the bone ending at LWrist (joint 13, line 12) is blue, RWrist's (line 15) red, Head's grey
+    assert lines[12].get_color() == viz.SIDE_COLORS["L"]
+    assert lines[15].get_color() == viz.SIDE_COLORS["R"]
+    assert lines[9].get_color() == viz.SIDE_COLORS["C"]
+    assert np.allclose(lines[12].get_xydata(), pose[[12, 13]])
+    assert ax.yaxis_inverted() and "px" in ax.get_xlabel()
+
+
+def test_2d_skeleton_in_input_order_uses_input_parents():
+    pose16 = toy.example_pose()[skeleton.INPUT_16, :2]
+    fig, ax = plt.subplots()
+    lines = viz.draw_skeleton_2d(ax, pose16)
+    assert len(lines) == 15
+    head = skeleton.INPUT_NAMES.index("Head")
+    thorax = skeleton.INPUT_NAMES.index("Thorax")
+    assert np.allclose(lines[head - 1].get_xydata(), pose16[[thorax, head]])  # Head hangs from Thorax
+    with pytest.raises(ValueError, match="16 .* or 17 joints"):
+        viz.draw_skeleton_2d(ax, np.zeros((15, 2)))
+
+
+def test_camera_frame_pose_is_drawn_upright():
+    pose = toy.example_pose()
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="3d")
+    lines = viz.draw_skeleton_3d(ax, pose, frame="camera")
+    x, depth, height = (np.asarray(v) for v in lines[9].get_data_3d())  # Neck/Nose -> Head
+    assert np.allclose(height, -pose[[9, 10], 1]) and np.allclose(depth, pose[[9, 10], 2])
+    assert height[1] > 0 > -pose[3, 1]  # head above the hip, foot below
+    # equal aspect: the three axis ranges are the same
+    ranges = [np.diff(lim)[0] for lim in (ax.get_xlim(), ax.get_ylim(), ax.get_zlim())]
+    assert np.allclose(ranges, ranges[0])
+    assert "mm" in ax.get_xlabel() and "mm" in ax.get_zlabel()
+    viz.update_skeleton_3d(lines, pose + [0, 0, 100])
+    assert np.allclose(lines[9].get_data_3d()[1], pose[[9, 10], 2] + 100)
+
+
+def test_world_frame_is_drawn_as_is_and_bad_frame_is_rejected():
+    pose = toy.example_pose()
+    fig = plt.figure()
+    ax = fig.add_subplot(projection="3d")
+    lines = viz.draw_skeleton_3d(ax, pose, frame="world")
+    assert np.allclose(np.asarray(lines[0].get_data_3d()).T, pose[[0, 1]])
+    with pytest.raises(ValueError, match="frame"):
+        viz.draw_skeleton_3d(ax, pose, frame="image")
+
+
+def test_hypotheses_figure_titles_weights_and_errors():
+    gt = toy.example_pose() - toy.example_pose()[0]
+    hyps = np.stack([gt, gt + [0, 0, 30], gt + [0, 0, 60]])
+    fig = viz.plot_hypotheses(gt[:, :2], gt, hyps, np.array([0.2, 0.5, 0.3]), sigmas=[10, 20, 30])
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 5 and titles[:2] == ["2D input", "ground truth"]
+    assert "weight 0.50" in titles[3] and "σ 20 mm" in titles[3] and "error 30 mm" in titles[3]
+    assert "(best)" in titles[2] and "(best)" not in titles[3]
+    # every 3D panel shares the same limits
+    assert len({ax.get_zlim() for ax in fig.axes[1:]}) == 1
+    fig = viz.plot_hypotheses(gt[:, :2], None, hyps, np.ones(3) / 3)
+    assert len(fig.axes) == 4 and "error" not in fig.axes[1].get_title()
+
+
+def test_training_curves_pair_validation_with_training():
+    fig = viz.plot_training_curves({"loss": [3, 2, 1], "val_loss": [4, 3, 2], "mpjpe": [90, 80, 70]})
+    assert len(fig.axes) == 2
+    loss_lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in loss_lines] == ["training", "validation"]
+    assert np.allclose(loss_lines[1].get_ydata(), [4, 3, 2]) and fig.axes[0].get_xlabel() == "epoch"
+    with pytest.raises(ValueError, match="empty"):
+        viz.plot_training_curves({})
