@@ -46,3 +46,98 @@ def test_broadcasting_over_hypotheses():
 def test_bad_shape_is_named():
     with pytest.raises(ValueError, match=r"\(\.\.\., J, 3\)"):
         metrics.mpjpe(np.zeros((4, 17, 2)), np.zeros((4, 17, 2)))
+
+
+def test_best_of_m_and_index():
+    errors = np.array([[30.0, 10.0, 20.0], [5.0, 50.0, 7.0]])
+    assert np.allclose(metrics.best_of_m(errors), [10.0, 5.0])
+    assert list(metrics.best_hypothesis_index(errors)) == [1, 0]
+    with pytest.raises(ValueError, match="hypothesis axis"):
+        metrics.best_of_m(np.zeros((3, 0)))
+
+
+def test_best_of_m_is_not_weighted_by_alpha():
+    gt = np.zeros((1, 17, 3))
+    hyps = np.stack([gt[0] + [0.0, 0.0, 100.0], gt[0] + [0.0, 3.0, 4.0]])[None]  # (1, 2, 17, 3)
+    assert np.allclose(metrics.best_of_m(metrics.mpjpe(hyps, gt[:, None])), [5.0])
+
+
+def test_per_joint_error():
+    gt = np.zeros((2, 3, 3))
+    pred = gt.copy()
+    pred[0, 1] = [3.0, 4.0, 0.0]
+    pred[1, 2] = [0.0, 0.0, -2.0]
+    assert np.allclose(metrics.per_joint_error(pred, gt), [[0, 5, 0], [0, 0, 2]])
+    assert np.allclose(metrics.per_joint_error(pred, gt).mean(axis=-1), metrics.mpjpe(pred, gt))
+
+
+def test_per_action_table_and_unweighted_average():
+    errors = np.array([10.0, 20.0, 30.0, 100.0])
+    actions = np.array(["Walking", "Walking", "Walking", "Sitting"])
+    table = metrics.per_action_table(errors, actions)
+    assert table == {"Sitting": 100.0, "Walking": 20.0}
+    assert list(table) == ["Sitting", "Walking"]
+    # the reported figure: mean of the action means (60), not of the frames (40)
+    assert metrics.average_over_actions(table) == 60.0
+    text = metrics.format_table({"P1": table, "P2": {"Sitting": 50.0, "Walking": 10.0}})
+    lines = text.splitlines()
+    assert lines[0].split() == ["action", "P1", "P2"]
+    assert lines[1].split() == ["Sitting", "100.0", "50.0"]
+    assert lines[-1].split() == ["Average", "60.0", "30.0"]
+    assert metrics.format_table(table).splitlines()[-1].split() == ["Average", "60.0"]
+    with pytest.raises(ValueError, match="two \\(N,\\) arrays"):
+        metrics.per_action_table(errors, actions[:3])
+
+
+def test_chi3_quantiles_match_tables():
+    # chi distribution with 3 degrees of freedom: median 1.5382, 90 % 2.5003, 95 % 2.7955
+    assert np.allclose(metrics.chi3_quantile([0.5, 0.9, 0.95]), [1.5382, 2.5003, 2.7955], atol=1e-4)
+    assert np.allclose(metrics.chi3_cdf(metrics.chi3_quantile(metrics.CALIBRATION_LEVELS)),
+                       metrics.CALIBRATION_LEVELS, atol=1e-6)
+
+
+def _mixture_sample(rng, n=20000, m=5, d=48, noise_scale=1.0):
+    """Mixtures with well separated means; the target is drawn from the heaviest kernel with
+    `noise_scale` times its sigma (1: the model tells the truth)."""
+    means = rng.normal(size=(n, m, d)) * 20
+    sigmas = rng.uniform(0.2, 2.0, size=(n, m))
+    alphas = rng.dirichlet(np.ones(m), size=n)
+    k = np.argmax(alphas, axis=1)
+    rows = np.arange(n)
+    target = means[rows, k] + noise_scale * sigmas[rows, k, None] * rng.normal(size=(n, d))
+    return target, means, sigmas, alphas
+
+
+@pytest.mark.parametrize("rule", ["likely", "best"])
+def test_calibrated_mixture_has_ece_near_zero(rule):
+    rng = np.random.default_rng(0)
+    result = metrics.calibration(*_mixture_sample(rng), rule=rule)
+    assert result["ece"] < 0.01
+    assert np.allclose(result["observed"], result["levels"], atol=0.02)
+
+
+def test_mis_scaled_mixture_has_large_ece():
+    rng = np.random.default_rng(1)
+    too_confident = metrics.calibration(*_mixture_sample(rng, noise_scale=2.0))
+    assert too_confident["ece"] > 0.3
+    assert np.all(too_confident["observed"] < too_confident["levels"])  # under-coverage
+    too_cautious = metrics.calibration(*_mixture_sample(rng, noise_scale=0.5))
+    assert too_cautious["ece"] > 0.2
+    assert np.all(too_cautious["observed"] > too_cautious["levels"])
+
+
+def test_joint_radii_by_hand():
+    target = np.zeros((1, 6))
+    means = np.array([[[3.0, 4.0, 0.0, 0.0, 0.0, 1.0], [0.0] * 6]])
+    sigmas = np.array([[0.5, 2.0]])
+    assert np.allclose(metrics.joint_radii(target, means, sigmas, np.array([0])), [[10.0, 2.0]])
+    assert list(metrics.choose_kernel(means, np.array([[0.9, 0.1]]))) == [0]
+    assert list(metrics.choose_kernel(means, np.array([[0.9, 0.1]]), target, rule="best")) == [1]
+    with pytest.raises(ValueError, match="ground truth"):
+        metrics.choose_kernel(means, np.array([[0.9, 0.1]]), rule="best")
+
+
+def test_kernel_usage():
+    alphas = np.array([[0.96, 0.01, 0.01, 0.01, 0.01], [0.3, 0.3, 0.2, 0.1, 0.1], [0.5, 0.5, 0, 0, 0]])
+    assert metrics.kernel_usage(alphas) == pytest.approx((1 + 5 + 2) / 3)
+    assert metrics.kernel_usage(alphas, threshold=0.25) == pytest.approx((1 + 2 + 2) / 3)
