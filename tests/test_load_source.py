@@ -1,0 +1,53 @@
+"""Dispatch of mdnlib.sources.load_source, checked with stand-in source modules."""
+import sys
+import types
+
+import pytest
+
+from mdnlib import config
+from mdnlib.sources import SOURCES, load_source
+
+
+def _stand_in(monkeypatch, module, *functions):
+    """Install a fake source module whose loaders record their arguments: {function: calls}."""
+    calls = {name: [] for name in functions}
+    fake = types.ModuleType(module)
+    for name in functions:
+        setattr(fake, name, lambda *args, _name=name, **kwargs: calls[_name].append((args, kwargs)) or "poseset")
+    monkeypatch.setitem(sys.modules, module, fake)
+    return calls
+
+
+def test_dispatch_to_each_loader(monkeypatch, tmp_path):
+    synthetic = _stand_in(monkeypatch, "mdnlib.sources.synthetic", "load_synthetic")
+    h36m = _stand_in(monkeypatch, "mdnlib.sources.h36m", "load_h36m", "load_h36m_npz")
+    assert load_source("synthetic", frames=10) == "poseset"
+    assert synthetic["load_synthetic"] == [((), {"frames": 10})]
+    load_source("h36m", tmp_path, use_sh=True)
+    load_source("h36m_npz", str(tmp_path))
+    assert h36m["load_h36m"] == [((tmp_path,), {"use_sh": True})]
+    assert h36m["load_h36m_npz"] == [((tmp_path,), {})]
+
+
+def test_cmu_defaults_to_the_shared_folder(monkeypatch, tmp_path):
+    cmu = _stand_in(monkeypatch, "mdnlib.sources.cmu", "load_cmu")
+    monkeypatch.setattr(config, "SHARED_CMU_DIR", tmp_path)
+    load_source("cmu")
+    assert cmu["load_cmu"] == [((tmp_path,), {})]
+    monkeypatch.setattr(config, "SHARED_CMU_DIR", tmp_path / "absent")
+    with pytest.raises(ValueError, match="needs --data_dir.*asf"):
+        load_source("cmu")
+
+
+def test_clear_errors():
+    assert SOURCES == ("synthetic", "h36m", "h36m_npz", "cmu")
+    with pytest.raises(ValueError, match="unknown source 'mpii'"):
+        load_source("mpii")
+    with pytest.raises(ValueError, match="needs --data_dir.*3d-pose-baseline"):
+        load_source("h36m")
+    with pytest.raises(FileNotFoundError, match="no/such/folder"):
+        load_source("h36m_npz", "no/such/folder")
+    with pytest.raises(ValueError, match="reads no data_dir"):
+        load_source("synthetic", "data")
+    with pytest.raises(ValueError, match="use_sh"):
+        load_source("cmu", use_sh=True)
