@@ -152,7 +152,7 @@ def run_test(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.test_data(model, args.data, args.data_dir, use_sh=args.use_sh)
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh)
     results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
                                   miss_num=args.miss_num, seed=args.seed)
     print(evaluation.format_results(results))
@@ -166,7 +166,7 @@ def run_sample(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.test_data(model, args.data, args.data_dir, use_sh=args.use_sh)
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh)
     paths = evaluation.save_sample_figures(model, prepared, args.out, num=args.num, seed=args.seed)
     print(f"wrote {len(paths)} figures to {args.out}")
 

@@ -4,16 +4,80 @@ For every test frame the M hypotheses (kernel means, mm, 17 joints with the root
 compared with the ground truth: the best one counts (Protocol 1 = MPJPE, Protocol 2 = P-MPJPE
 after a similarity alignment), not weighted by the mixing coefficients. The reported figure is
 the unweighted mean of the per-action means. Beside it: the error of the most likely kernel and
-of the mixture mean (what a user gets without ground truth), the NLL of the test targets, and
-kernel usage (average number of kernels with a weight above 5%).
+of the mixture mean (what a user gets without ground truth), the NLL of the test targets,
+kernel usage (average number of kernels with a weight above 5%) and calibration.
 
-`evaluate` returns a JSON-able dict; `format_results` prints it as the `test` command shows it.
+`evaluate` returns a JSON-able dict; `format_results` prints it as the `test` command shows it;
+`save_sample_figures` draws test frames as the original `--sample` did.
 """
+from pathlib import Path
+
 import numpy as np
 
 from mdnlib import metrics
 
 KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient exceeds this
+
+
+def load_test_split(model, data=None, data_dir=None, use_sh=False):
+    """The test split of a source, normalised with the model's own statistics (a PreparedData).
+
+    data: a source name; by default the one the model was trained on (synthetic if unknown).
+    """
+    from mdnlib import dataset, inference
+    from mdnlib.sources import load_source
+
+    data = data or inference.model_info(model).get("data") or "synthetic"
+    poses = load_source(data, data_dir, use_sh=use_sh)
+    return dataset.prepare(poses, normalizer=inference.model_normalizer(model))
+
+
+def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4096):
+    """Evaluate a model on the test split of a PreparedData normalised with the model's statistics.
+
+    miss_num: limb joints hidden in every test input (SPEC §3), drawn with `seed`.
+    Returns the dict of `evaluate_outputs`, plus the data source and miss_num.
+    """
+    from mdnlib import dataset, inference, models
+
+    normalizer = inference.model_normalizer(model)
+    if not (np.allclose(prepared.normalizer.mean_2d, normalizer.mean_2d)
+            and np.allclose(prepared.normalizer.std_3d, normalizer.std_3d)):
+        raise ValueError(f"the {prepared.source} data were normalised with other statistics than the "
+                         "model's: prepare them with normalizer=inference.model_normalizer(model)")
+    x = dataset.mask_missing_joints(prepared.test_2d, miss_num, np.random.default_rng(seed))
+    mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
+    results = {"data": prepared.source, "miss_num": int(miss_num)}
+    results.update(evaluate_outputs(mu, sigma, alpha, prepared.test_3d, prepared.test_3d_mm,
+                                    prepared.test_info["action"], normalizer, procrustes))
+    return results
+
+
+def evaluate_outputs(mu, sigma, alpha, target, gt_mm, actions, normalizer, procrustes=False):
+    """All the figures of one evaluation, from the network's outputs on N test frames.
+
+    mu (N, M, 48), sigma (N, M), alpha (N, M): network outputs in normalised units; target
+    (N, 48) normalised and gt_mm (N, 17, 3) root-relative mm: the ground truth; actions (N,).
+    Returns a JSON-able dict: ``p1`` (and ``p2``) best-of-M tables, ``most_likely_p1`` and
+    ``mixture_mean_p1`` tables (see `action_table`), ``nll`` (mean negative log-likelihood of
+    the normalised targets, D = 48), ``kernel_usage``, ``calibration_ece`` (of the most likely
+    kernel, see `metrics.calibration`), ``num_kernels`` and ``frames``.
+    """
+    from mdnlib import inference, losses
+
+    result = inference.hypotheses_from_mixture(mu, sigma, alpha, normalizer)
+    errors = hypothesis_errors(result.hypotheses, result.weights, gt_mm, procrustes)
+    mu, sigma, alpha, target = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, alpha, target))
+    results = {"frames": int(len(target)), "num_kernels": int(alpha.shape[1]),
+               "p1": action_table(errors["best_p1"], actions)}
+    if procrustes:
+        results["p2"] = action_table(errors["best_p2"], actions)
+    results["most_likely_p1"] = action_table(errors["most_likely_p1"], actions)
+    results["mixture_mean_p1"] = action_table(errors["mixture_mean_p1"], actions)
+    results["nll"] = float(losses.mixture_nll(target, mu, sigma, alpha))
+    results["kernel_usage"] = metrics.kernel_usage(alpha, KERNEL_USED)
+    results["calibration_ece"] = metrics.calibration(target, mu, sigma, alpha)["ece"]
+    return results
 
 
 def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
@@ -25,36 +89,76 @@ def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
     """
     hypotheses, weights, gt = _check_hypotheses(hypotheses, weights, gt)
     p1 = metrics.mpjpe(hypotheses, gt[:, None])                       # (N, M)
-    frames = np.arange(len(gt))
     mean_pose = np.einsum("nm,nmjc->njc", weights / weights.sum(axis=1, keepdims=True), hypotheses)
     errors = {
-        "best_p1": p1.min(axis=1),
-        "most_likely_p1": p1[frames, weights.argmax(axis=1)],
+        "best_p1": metrics.best_of_m(p1),
+        "most_likely_p1": p1[np.arange(len(gt)), weights.argmax(axis=1)],
         "mixture_mean_p1": metrics.mpjpe(mean_pose, gt),
     }
     if procrustes:
-        errors["best_p2"] = metrics.p_mpjpe(hypotheses, gt[:, None]).min(axis=1)
+        errors["best_p2"] = metrics.best_of_m(metrics.p_mpjpe(hypotheses, gt[:, None]))
     return errors
 
 
-def kernel_usage(weights, threshold=KERNEL_USED):
-    """Average number of kernels per frame whose mixing coefficient exceeds `threshold`."""
-    return float(np.mean(np.sum(np.asarray(weights) > threshold, axis=-1)))
-
-
 def action_table(errors, actions):
-    """Per-action means of per-frame errors, and their unweighted mean over actions (SPEC §4).
+    """Per-action means of per-frame errors (mm) and the reported figure (SPEC §4).
 
-    errors: (N,) mm; actions: (N,) action names. Returns {"per_action": {action: mm},
-    "average": mean of the per-action means, "all_frames": mean over frames}.
+    Returns {"per_action": {action: mm}, "average": the unweighted mean over actions,
+    "all_frames": the mean over frames}.
     """
-    errors, actions = np.asarray(errors, dtype=float), np.asarray(actions)
-    if errors.shape != actions.shape:
-        raise ValueError(f"one action per frame expected: errors {errors.shape}, actions {actions.shape}")
-    per_action = {str(a): float(errors[actions == a].mean()) for a in sorted(set(actions.tolist()))}
-    return {"per_action": per_action,
-            "average": float(np.mean(list(per_action.values()))),
-            "all_frames": float(errors.mean())}
+    per_action = metrics.per_action_table(errors, actions)
+    return {"per_action": per_action, "average": metrics.average_over_actions(per_action),
+            "all_frames": float(np.mean(errors))}
+
+
+def format_results(results):
+    """The `test` command's printout: the per-action table, then the other figures."""
+    m = results["num_kernels"]
+    columns = {"P1 (mm)": results["p1"]["per_action"]}
+    if "p2" in results:
+        columns["P2 (mm)"] = results["p2"]["per_action"]
+    hidden = results.get("miss_num", 0)
+    heading = f"best of {m} hypothes{'is' if m == 1 else 'es'}, {results['frames']} test frames"
+    if "data" in results:
+        heading += f" of {results['data']}"
+    if hidden:
+        heading += f", {hidden} limb joint{'s' if hidden > 1 else ''} hidden per frame"
+    return "\n".join([
+        heading,
+        metrics.format_table(columns),
+        f"most likely kernel P1: {results['most_likely_p1']['average']:.1f} mm   "
+        f"mixture mean P1: {results['mixture_mean_p1']['average']:.1f} mm",
+        f"NLL: {results['nll']:.2f} (normalised units, D = 48)   "
+        f"kernels above {KERNEL_USED:.0%}: {results['kernel_usage']:.2f} of {m}   "
+        f"calibration ECE: {results['calibration_ece']:.3f}",
+    ])
+
+
+def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
+    """The original `--sample`: for `num` random test frames, a PNG of the 2D input, the ground
+    truth and the M hypotheses (SPEC §4). Returns the paths written."""
+    import matplotlib.pyplot as plt
+
+    from mdnlib import inference, viz
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    count = len(prepared.test_2d)
+    frames = np.sort(np.random.default_rng(seed).choice(count, size=min(num, count), replace=False))
+    result = inference.predict_normalized(model, prepared.test_2d[frames])
+    poses_2d = prepared.normalizer.denormalize_2d(prepared.test_2d[frames])
+    info = prepared.test_info
+    paths = []
+    for i, k in enumerate(frames):
+        subject, action, camera, frame = (info[key][k] for key in ("subject", "action", "camera", "frame"))
+        fig = viz.plot_hypotheses(poses_2d[i], prepared.test_3d_mm[k], result.hypotheses[i],
+                                  result.weights[i], sigmas=result.sigmas[i],
+                                  title=f"{subject} {action}, camera {camera}, frame {frame}")
+        path = out_dir / f"sample_{i:02d}_{subject}_{action}_{camera}_{frame}.png".replace(" ", "_")
+        fig.savefig(path, dpi=80)
+        plt.close(fig)
+        paths.append(path)
+    return paths
 
 
 def _check_hypotheses(hypotheses, weights, gt):

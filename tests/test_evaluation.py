@@ -1,8 +1,11 @@
 """Evaluation as the paper reports it: best-of-M errors, per-action tables, kernel usage."""
+import json
+
 import numpy as np
 import pytest
 
 from mdnlib import evaluation
+from mdnlib.dataset import Normalizer
 
 
 def _rotation_z(angle):
@@ -39,16 +42,53 @@ def test_protocol_2_forgives_rotation_and_scale_but_protocol_1_does_not(poses):
     assert np.all(errors["best_p1"] > 20.0)
 
 
-def test_kernel_usage_counts_weights_above_five_percent():
-    weights = np.array([[0.90, 0.06, 0.04], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
-    assert evaluation.kernel_usage(weights) == pytest.approx((2 + 2 + 1) / 3)
-
-
 def test_action_table_reports_the_unweighted_mean_over_actions():
-    table = evaluation.action_table([1.0, 2.0, 3.0, 10.0], ["Walking"] * 3 + ["Eating"])
+    table = evaluation.action_table([1.0, 2.0, 3.0, 10.0], np.array(["Walking"] * 3 + ["Eating"]))
     assert table["per_action"] == {"Eating": 10.0, "Walking": 2.0}
     assert table["average"] == pytest.approx(6.0)      # (2 + 10) / 2, not weighted by frames
     assert table["all_frames"] == pytest.approx(4.0)
+
+
+def _normalizer(std_3d_mm=100.0):
+    """Statistics that make the arithmetic easy: 3D numbers are mm / 100."""
+    return Normalizer(mean_2d=np.zeros(32), std_2d=np.ones(32), mean_3d=np.zeros(48),
+                      std_3d=np.full(48, std_3d_mm))
+
+
+def test_evaluate_outputs_from_network_outputs_in_normalised_units(poses):
+    normalizer = _normalizer()
+    target = normalizer.normalize_3d(poses)                        # (3, 48)
+    mu = np.stack([target, target + 0.1], axis=1)                  # kernel 1: +10 mm on every coordinate
+    sigma = np.full((3, 2), 0.1)
+    alpha = np.tile([0.3, 0.7], (3, 1))
+    results = evaluation.evaluate_outputs(mu, sigma, alpha, target, poses, np.array(["A", "A", "B"]),
+                                          normalizer, procrustes=True)
+    off = 16 / 17 * np.sqrt(3) * 10.0                              # root stays at 0: 16 of 17 joints move
+    assert results["frames"] == 3 and results["num_kernels"] == 2
+    assert results["p1"]["average"] == pytest.approx(0.0, abs=1e-3)
+    assert results["p2"]["average"] == pytest.approx(0.0, abs=1e-3)
+    assert results["most_likely_p1"]["per_action"]["B"] == pytest.approx(off, rel=1e-5)
+    assert results["mixture_mean_p1"]["average"] == pytest.approx(0.7 * off, rel=1e-5)
+    assert results["kernel_usage"] == 2.0
+    # log-likelihood per kernel: log alpha - 24 log(2 pi) - 48 log(0.1) - ||y - mu||^2 / (2 0.01)
+    exact = np.log(0.3) - 24 * np.log(2 * np.pi) - 48 * np.log(0.1)
+    shifted = np.log(0.7) - 24 * np.log(2 * np.pi) - 48 * np.log(0.1) - 48 * 0.01 / 0.02
+    assert results["nll"] == pytest.approx(-np.logaddexp(exact, shifted), rel=1e-5)
+    assert 0.0 <= results["calibration_ece"] <= 1.0
+    json.dumps(results)                                            # JSON-able as it is
+
+
+def test_format_results_prints_the_table_and_the_other_figures(poses):
+    normalizer = _normalizer()
+    target = normalizer.normalize_3d(poses)
+    results = evaluation.evaluate_outputs(target[:, None] + 0.05, np.full((3, 1), 0.1), np.ones((3, 1)),
+                                          target, poses, np.array(["Walking", "Eating", "Eating"]), normalizer)
+    text = evaluation.format_results(results)
+    assert "best of 1 hypothesis, 3 test frames" in text
+    assert "P2" not in text
+    average = [line for line in text.splitlines() if line.startswith("Average")]
+    assert average and f"{16 / 17 * np.sqrt(3) * 5.0:.1f}" in average[0]
+    assert "Walking" in text and "NLL" in text and "kernels above 5%: 1.00 of 1" in text
 
 
 @pytest.mark.parametrize("shape_h, shape_w, shape_gt, message", [

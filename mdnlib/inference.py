@@ -1,0 +1,151 @@
+"""From 2D joints in pixels to M 3D pose hypotheses in mm (notebook 07; `python -m mdnlib predict`).
+
+A trained model carries the Normalizer of its training data, so a caller gives raw pixels and
+gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
+  hypotheses (N, M, 17, 3): kernel means, root-relative camera-frame mm, root joint at 0;
+  weights (N, M): the mixing coefficients (they sum to 1); a baseline model gives M = 1;
+  sigmas (N, M): each kernel's isotropic sigma converted to mm (see `sigmas_to_mm`).
+`load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
+`save_hypotheses` are the npz files of the `predict` command.
+"""
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Inside a training folder, the model files tried in this order (written by mdnlib.train).
+MODEL_FILES = ("best.keras", "final.keras", "model.keras", "last.keras")
+
+
+@dataclass
+class Hypotheses:
+    """M weighted 3D pose hypotheses per input pose, in mm."""
+
+    hypotheses: np.ndarray   # (N, M, 17, 3) root-relative camera-frame mm
+    weights: np.ndarray      # (N, M), sum to 1 over M
+    sigmas: np.ndarray       # (N, M) mm
+
+    def most_likely(self):
+        """The hypothesis with the largest weight per pose: (N, 17, 3) mm."""
+        return self.hypotheses[np.arange(len(self.weights)), self.weights.argmax(axis=1)]
+
+
+def find_model_file(path):
+    """The .keras file a `--load_dir` means: the file itself, or the best/final model in a folder."""
+    path = Path(path)
+    if path.is_file():
+        if path.suffix != ".keras":
+            raise ValueError(f"{path}: expected a .keras model file (written by "
+                             "'python -m mdnlib train') or its training folder")
+        return path
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such model file or training folder; train one with "
+                                f"'python -m mdnlib train --train_dir {path}'")
+    for name in MODEL_FILES:
+        for candidate in (path / name, path / "checkpoints" / name):
+            if candidate.is_file():
+                return candidate
+    found = sorted(path.glob("*.keras"))
+    if len(found) == 1:
+        return found[0]
+    expected = ", ".join(MODEL_FILES)
+    raise FileNotFoundError(f"{path}: no trained model inside (expected one of {expected}, as "
+                            "'python -m mdnlib train --train_dir DIR' writes them"
+                            + (f"; found several .keras files: name one of {', '.join(f.name for f in found)}"
+                               if found else "") + ")")
+
+
+def load_trained(path):
+    """Load a trained model from a .keras file or a training folder (see `find_model_file`)."""
+    from mdnlib import models
+
+    return models.load_model(find_model_file(path))
+
+
+def predict_poses(model, poses_2d, batch_size=4096):
+    """Hypotheses for 2D poses (N, 16, 2) in pixels, 16-joint input order, from an H36M-like camera."""
+    poses_2d = check_poses_2d(poses_2d)
+    x = model_normalizer(model).normalize_2d(poses_2d)
+    return predict_normalized(model, x, batch_size=batch_size)
+
+
+def predict_normalized(model, x, batch_size=4096):
+    """Hypotheses for already normalised inputs (N, 32), e.g. a test split with hidden joints."""
+    from mdnlib import models
+
+    mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
+    return hypotheses_from_mixture(mu, sigma, alpha, model_normalizer(model))
+
+
+def hypotheses_from_mixture(mu, sigma, alpha, normalizer):
+    """Network outputs in normalised units -> Hypotheses in mm.
+
+    mu (N, M, 48), sigma (N, M), alpha (N, M), as `models.predict_mixture` returns them.
+    """
+    mu, sigma, alpha = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, alpha))
+    return Hypotheses(hypotheses=normalizer.denormalize_3d(mu),
+                      weights=alpha / alpha.sum(axis=-1, keepdims=True),
+                      sigmas=sigmas_to_mm(sigma, normalizer))
+
+
+def sigmas_to_mm(sigma, normalizer):
+    """A kernel's isotropic sigma (normalised units) -> mm.
+
+    Each output number was divided by its own training std, so one sigma means a different
+    spread per coordinate in mm; we report sigma times the root-mean-square of the 48 stds: the
+    typical spread of one coordinate, so that sigma_mm * sqrt(3) is a typical joint distance.
+    """
+    return np.asarray(sigma, dtype=np.float64) * float(np.sqrt(np.mean(np.square(normalizer.std_3d))))
+
+
+def model_normalizer(model):
+    """The Normalizer of a model's training data, stored in the model."""
+    from mdnlib import models
+
+    return models.model_normalizer(model)
+
+
+def check_poses_2d(poses_2d, origin="2D poses"):
+    """Validate 2D input: (N, 16, 2) finite pixels (a single pose (16, 2) is accepted)."""
+    poses_2d = np.asarray(poses_2d, dtype=np.float64)
+    if poses_2d.shape == (16, 2):
+        poses_2d = poses_2d[None]
+    if poses_2d.ndim != 3 or poses_2d.shape[1:] != (16, 2):
+        hint = (" (17 joints: drop Neck/Nose, index 9, to get the 16-joint input order)"
+                if poses_2d.shape[-2:] == (17, 2) else "")
+        raise ValueError(f"{origin}: expected (N, 16, 2) pixels in the 16-joint input order, "
+                         f"got shape {poses_2d.shape}{hint}")
+    if len(poses_2d) == 0:
+        raise ValueError(f"{origin}: no poses (N = 0)")
+    bad = np.flatnonzero(~np.isfinite(poses_2d).all(axis=(1, 2)))
+    if bad.size:
+        raise ValueError(f"{origin}: {bad.size} of {len(poses_2d)} poses contain NaN or infinite "
+                         f"values (first: pose {bad[0]}); fill or drop missing detections first")
+    return poses_2d
+
+
+def read_poses_2d(path):
+    """The `poses_2d` array of a `predict` input file, validated."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such input file; expected an .npz with poses_2d (N, 16, 2) pixels")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a readable .npz file (empty, truncated or pickled?): {error}") from None
+    if "poses_2d" not in arrays:
+        raise ValueError(f"{path}: no array 'poses_2d' (found: {', '.join(arrays) or 'nothing'}); "
+                         "expected poses_2d (N, 16, 2) pixels in the 16-joint input order")
+    poses_2d = arrays["poses_2d"]
+    return check_poses_2d(poses_2d, origin=f"{path}: poses_2d")
+
+
+def save_hypotheses(result, path):
+    """Write Hypotheses to an npz: hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, hypotheses=result.hypotheses.astype(np.float32),
+             weights=result.weights.astype(np.float32), sigmas=result.sigmas.astype(np.float32))
+    return path

@@ -1,0 +1,99 @@
+"""From pixels to hypotheses in mm: un-normalisation, input checks, the predict files, model lookup."""
+import numpy as np
+import pytest
+
+from mdnlib import inference
+from mdnlib.dataset import Normalizer
+
+
+@pytest.fixture
+def normalizer():
+    rng = np.random.default_rng(1)
+    return Normalizer(mean_2d=rng.normal(500, 50, 32), std_2d=rng.uniform(50, 100, 32),
+                      mean_3d=rng.normal(0, 100, 48), std_3d=np.full(48, 200.0))
+
+
+def test_mixture_outputs_become_root_relative_millimetres(normalizer):
+    rng = np.random.default_rng(2)
+    mu = rng.normal(size=(4, 3, 48))
+    alpha = rng.uniform(0.1, 1.0, size=(4, 3))
+    result = inference.hypotheses_from_mixture(mu, np.full((4, 3), 0.25), alpha, normalizer)
+    assert result.hypotheses.shape == (4, 3, 17, 3)
+    np.testing.assert_array_equal(result.hypotheses[:, :, 0], 0.0)            # root at 0
+    expected_rhip = mu[0, 1, :3] * 200.0 + normalizer.mean_3d[:3]              # first output joint
+    np.testing.assert_allclose(result.hypotheses[0, 1, 1], expected_rhip, rtol=1e-5)
+    np.testing.assert_allclose(result.weights.sum(axis=1), 1.0)
+    np.testing.assert_allclose(result.sigmas, 0.25 * 200.0)                   # sigma x std in mm
+    np.testing.assert_array_equal(result.most_likely(), result.hypotheses[np.arange(4), alpha.argmax(1)])
+
+
+def test_sigma_in_mm_uses_the_rms_of_the_training_stds(normalizer):
+    normalizer.std_3d = np.array([100.0] * 24 + [200.0] * 24)
+    assert inference.sigmas_to_mm(np.array([2.0]), normalizer)[0] == pytest.approx(2 * np.sqrt(25000.0))
+
+
+@pytest.mark.parametrize("poses, message", [
+    (np.zeros((5, 17, 2)), "drop Neck/Nose"),
+    (np.zeros((5, 16, 3)), r"expected \(N, 16, 2\)"),
+    (np.zeros((0, 16, 2)), "no poses"),
+    (np.where(np.arange(5)[:, None, None] == 3, np.nan, np.zeros((5, 16, 2))), "first: pose 3"),
+])
+def test_bad_2d_input_is_named(poses, message):
+    with pytest.raises(ValueError, match=message):
+        inference.check_poses_2d(poses)
+
+
+def test_a_single_pose_is_accepted():
+    assert inference.check_poses_2d(np.ones((16, 2))).shape == (1, 16, 2)
+
+
+def test_predict_files_are_read_and_written(tmp_path, normalizer):
+    path = tmp_path / "in.npz"
+    np.savez(path, poses_2d=np.full((2, 16, 2), 500.0))
+    np.testing.assert_array_equal(inference.read_poses_2d(path), 500.0)
+    result = inference.hypotheses_from_mixture(np.zeros((2, 5, 48)), np.ones((2, 5)), np.ones((2, 5)), normalizer)
+    out = inference.save_hypotheses(result, tmp_path / "sub" / "out.npz")
+    with np.load(out) as saved:
+        assert sorted(saved.files) == ["hypotheses", "sigmas", "weights"]
+        np.testing.assert_allclose(saved["weights"], 0.2)
+        np.testing.assert_allclose(saved["hypotheses"][0, 0, 1], normalizer.mean_3d[:3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"points": np.zeros((2, 16, 2))}, "no array 'poses_2d' \\(found: points\\)"),
+    ({"poses_2d": np.zeros((2, 16))}, r"poses_2d: expected \(N, 16, 2\)"),
+    (b"", "not a readable .npz"),
+    (b"PK\x03\x04 truncated", "not a readable .npz"),
+])
+def test_bad_predict_files_are_named(tmp_path, content, message):
+    path = tmp_path / "in.npz"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.savez(path, **content)
+    with pytest.raises(ValueError, match=message) as error:
+        inference.read_poses_2d(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_missing_input_file_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.npz: no such input file"):
+        inference.read_poses_2d(tmp_path / "missing.npz")
+
+
+def test_a_training_folder_leads_to_its_model(tmp_path):
+    (tmp_path / "final.keras").write_bytes(b"")
+    assert inference.find_model_file(tmp_path) == tmp_path / "final.keras"
+    (tmp_path / "best.keras").write_bytes(b"")
+    assert inference.find_model_file(tmp_path) == tmp_path / "best.keras"
+    assert inference.find_model_file(tmp_path / "final.keras") == tmp_path / "final.keras"
+
+
+def test_missing_models_are_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such model file or training folder"):
+        inference.find_model_file(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path}: no trained model inside \\(expected one of best.keras"):
+        inference.find_model_file(tmp_path)
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="expected a .keras model file"):
+        inference.find_model_file(tmp_path / "notes.txt")
