@@ -19,15 +19,14 @@ from mdnlib import metrics
 KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient exceeds this
 
 
-def load_test_split(model, data=None, data_dir=None, use_sh=False):
+def load_test_split(model, data="synthetic", data_dir=None, use_sh=False):
     """The test split of a source, normalised with the model's own statistics (a PreparedData).
 
-    data: a source name; by default the one the model was trained on (synthetic if unknown).
+    data: a source name (see `mdnlib.sources.SOURCES`).
     """
     from mdnlib import dataset, inference
     from mdnlib.sources import load_source
 
-    data = data or inference.model_info(model).get("data") or "synthetic"
     poses = load_source(data, data_dir, use_sh=use_sh)
     return dataset.prepare(poses, normalizer=inference.model_normalizer(model))
 
@@ -61,7 +60,7 @@ def evaluate_outputs(mu, sigma, alpha, target, gt_mm, actions, normalizer, procr
     Returns a JSON-able dict: ``p1`` (and ``p2``) best-of-M tables, ``most_likely_p1`` and
     ``mixture_mean_p1`` tables (see `action_table`), ``nll`` (mean negative log-likelihood of
     the normalised targets, D = 48), ``kernel_usage``, ``calibration_ece`` (of the most likely
-    kernel, see `metrics.calibration`), ``num_kernels`` and ``frames``.
+    kernel, see `metrics.calibration`; both None when sigma is unknown), ``num_kernels``, ``frames``.
     """
     from mdnlib import inference, losses
 
@@ -74,9 +73,10 @@ def evaluate_outputs(mu, sigma, alpha, target, gt_mm, actions, normalizer, procr
         results["p2"] = action_table(errors["best_p2"], actions)
     results["most_likely_p1"] = action_table(errors["most_likely_p1"], actions)
     results["mixture_mean_p1"] = action_table(errors["mixture_mean_p1"], actions)
-    results["nll"] = float(losses.mixture_nll(target, mu, sigma, alpha))
     results["kernel_usage"] = metrics.kernel_usage(alpha, KERNEL_USED)
-    results["calibration_ece"] = metrics.calibration(target, mu, sigma, alpha)["ece"]
+    has_sigma = bool(np.isfinite(sigma).all())   # a baseline whose training never set its sigma has none
+    results["nll"] = float(losses.mixture_nll(target, mu, sigma, alpha)) if has_sigma else None
+    results["calibration_ece"] = metrics.calibration(target, mu, sigma, alpha)["ece"] if has_sigma else None
     return results
 
 
@@ -128,9 +128,9 @@ def format_results(results):
         metrics.format_table(columns),
         f"most likely kernel P1: {results['most_likely_p1']['average']:.1f} mm   "
         f"mixture mean P1: {results['mixture_mean_p1']['average']:.1f} mm",
-        f"NLL: {results['nll']:.2f} (normalised units, D = 48)   "
+        f"NLL: {_number(results['nll'], '.2f')} (normalised units, D = 48)   "
         f"kernels above {KERNEL_USED:.0%}: {results['kernel_usage']:.2f} of {m}   "
-        f"calibration ECE: {results['calibration_ece']:.3f}",
+        f"calibration ECE: {_number(results['calibration_ece'], '.3f')}",
     ])
 
 
@@ -159,6 +159,10 @@ def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
         plt.close(fig)
         paths.append(path)
     return paths
+
+
+def _number(value, spec):
+    return "n/a" if value is None else format(value, spec)
 
 
 def _check_hypotheses(hypotheses, weights, gt):

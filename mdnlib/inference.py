@@ -4,7 +4,7 @@ A trained model carries the Normalizer of its training data, so a caller gives r
 gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
   hypotheses (N, M, 17, 3): kernel means, root-relative camera-frame mm, root joint at 0;
   weights (N, M): the mixing coefficients (they sum to 1); a baseline model gives M = 1;
-  sigmas (N, M): each kernel's isotropic sigma converted to mm (see `sigmas_to_mm`).
+  sigmas (N, M): each kernel's isotropic sigma converted to mm (see `models.sigma_to_mm`).
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
 """
@@ -83,27 +83,21 @@ def hypotheses_from_mixture(mu, sigma, alpha, normalizer):
 
     mu (N, M, 48), sigma (N, M), alpha (N, M), as `models.predict_mixture` returns them.
     """
+    from mdnlib import models
+
     mu, sigma, alpha = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, alpha))
     return Hypotheses(hypotheses=normalizer.denormalize_3d(mu),
                       weights=alpha / alpha.sum(axis=-1, keepdims=True),
-                      sigmas=sigmas_to_mm(sigma, normalizer))
-
-
-def sigmas_to_mm(sigma, normalizer):
-    """A kernel's isotropic sigma (normalised units) -> mm.
-
-    Each output number was divided by its own training std, so one sigma means a different
-    spread per coordinate in mm; we report sigma times the root-mean-square of the 48 stds: the
-    typical spread of one coordinate, so that sigma_mm * sqrt(3) is a typical joint distance.
-    """
-    return np.asarray(sigma, dtype=np.float64) * float(np.sqrt(np.mean(np.square(normalizer.std_3d))))
+                      sigmas=models.sigma_to_mm(sigma, normalizer.std_3d))
 
 
 def model_normalizer(model):
     """The Normalizer of a model's training data, stored in the model."""
-    from mdnlib import models
-
-    return models.model_normalizer(model)
+    normalizer = model.normalizer
+    if normalizer is None:
+        raise ValueError(f"model {model.name} carries no normalisation statistics; build it with "
+                         "models.build_model(config, normalizer=...) before training")
+    return normalizer
 
 
 def check_poses_2d(poses_2d, origin="2D poses"):

@@ -78,17 +78,18 @@ def test_evaluate_outputs_from_network_outputs_in_normalised_units(poses):
     json.dumps(results)                                            # JSON-able as it is
 
 
-def test_format_results_prints_the_table_and_the_other_figures(poses):
+def test_a_baseline_without_sigma_has_errors_but_no_likelihood(poses):
     normalizer = _normalizer()
     target = normalizer.normalize_3d(poses)
-    results = evaluation.evaluate_outputs(target[:, None] + 0.05, np.full((3, 1), 0.1), np.ones((3, 1)),
+    results = evaluation.evaluate_outputs(target[:, None] + 0.05, np.full((3, 1), np.nan), np.ones((3, 1)),
                                           target, poses, np.array(["Walking", "Eating", "Eating"]), normalizer)
     text = evaluation.format_results(results)
     assert "best of 1 hypothesis, 3 test frames" in text
     assert "P2" not in text
     average = [line for line in text.splitlines() if line.startswith("Average")]
     assert average and f"{16 / 17 * np.sqrt(3) * 5.0:.1f}" in average[0]
-    assert "Walking" in text and "NLL" in text and "kernels above 5%: 1.00 of 1" in text
+    assert "Walking" in text and "kernels above 5%: 1.00 of 1" in text
+    assert results["nll"] is None and "NLL: n/a" in text and "ECE: n/a" in text
 
 
 @pytest.mark.parametrize("shape_h, shape_w, shape_gt, message", [

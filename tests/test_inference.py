@@ -27,11 +27,6 @@ def test_mixture_outputs_become_root_relative_millimetres(normalizer):
     np.testing.assert_array_equal(result.most_likely(), result.hypotheses[np.arange(4), alpha.argmax(1)])
 
 
-def test_sigma_in_mm_uses_the_rms_of_the_training_stds(normalizer):
-    normalizer.std_3d = np.array([100.0] * 24 + [200.0] * 24)
-    assert inference.sigmas_to_mm(np.array([2.0]), normalizer)[0] == pytest.approx(2 * np.sqrt(25000.0))
-
-
 @pytest.mark.parametrize("poses, message", [
     (np.zeros((5, 17, 2)), "drop Neck/Nose"),
     (np.zeros((5, 16, 3)), r"expected \(N, 16, 2\)"),
