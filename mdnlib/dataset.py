@@ -260,10 +260,11 @@ def prepare(poseset, normalizer=None):
         normalizer = Normalizer().fit(train["pose_2d"], train["pose_3d_cam"])
     return PreparedData(
         source=poseset.source, normalizer=normalizer,
-        train_2d=normalizer.normalize_2d(train["pose_2d"]), train_3d=normalizer.normalize_3d(train["pose_3d_cam"]),
-        test_2d=normalizer.normalize_2d(test["pose_2d"]), test_3d=normalizer.normalize_3d(test["pose_3d_cam"]),
-        test_3d_mm=test["pose_3d_cam"],
-        train_info=_info(train), test_info=_info(test))
+        train_2d=normalizer.normalize_2d(train["pose_2d"]),
+        train_3d=normalizer.normalize_3d(train["pose_3d_cam"]),
+        test_2d=normalizer.normalize_2d(test["pose_2d"]),
+        test_3d=normalizer.normalize_3d(test["pose_3d_cam"]),
+        test_3d_mm=test["pose_3d_cam"], train_info=_info(train), test_info=_info(test))
 
 
 def export_npz(prepared, path):
@@ -304,7 +305,7 @@ def _info(examples):
 
 
 def _flat_2d(pose_2d):
-    pose_2d = np.asarray(pose_2d, dtype=np.float64)
+    pose_2d = np.asarray(pose_2d)  # no float64 copy: arithmetic with the statistics promotes
     if pose_2d.ndim < 2 or pose_2d.shape[-2:] != (16, 2):
         raise ValueError(f"2D poses must be (..., 16, 2) pixels in the input order, got {pose_2d.shape}")
     bad = ~np.isfinite(pose_2d).reshape(-1, 32).all(axis=1)
@@ -316,7 +317,7 @@ def _flat_2d(pose_2d):
 
 
 def _flat_3d(pose_3d):
-    pose_3d = np.asarray(pose_3d, dtype=np.float64)
+    pose_3d = np.asarray(pose_3d)
     if pose_3d.ndim < 2 or pose_3d.shape[-2:] != (skeleton.NUM_JOINTS, 3):
         raise ValueError(f"3D poses must be (..., 17, 3) root-relative mm, got {pose_3d.shape}")
     if pose_3d.size and np.abs(pose_3d[..., skeleton.ROOT, :]).max() > 1e-3:

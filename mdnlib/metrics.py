@@ -74,7 +74,8 @@ def per_action_table(errors, actions):
     """Mean error per action: errors (N,), actions (N,) labels -> {action: mean}, sorted by name."""
     errors, actions = np.asarray(errors, dtype=np.float64), np.asarray(actions)
     if errors.shape != actions.shape or errors.ndim != 1:
-        raise ValueError(f"errors and actions must be two (N,) arrays, got {errors.shape} and {actions.shape}")
+        raise ValueError(f"errors and actions must be two (N,) arrays, got {errors.shape} and "
+                         f"{actions.shape}")
     names, which = np.unique(actions, return_inverse=True)
     means = np.bincount(which, weights=errors) / np.bincount(which)
     return {str(name): float(mean) for name, mean in zip(names, means)}

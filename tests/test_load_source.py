@@ -13,7 +13,10 @@ def _stand_in(monkeypatch, module, *functions):
     calls = {name: [] for name in functions}
     fake = types.ModuleType(module)
     for name in functions:
-        setattr(fake, name, lambda *args, _name=name, **kwargs: calls[_name].append((args, kwargs)) or "poseset")
+        def loader(*args, _name=name, **kwargs):
+            calls[_name].append((args, kwargs))
+            return "poseset"
+        setattr(fake, name, loader)
     monkeypatch.setitem(sys.modules, module, fake)
     return calls
 
