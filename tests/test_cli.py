@@ -3,9 +3,11 @@ and every command run end to end on tiny data (quick mode, a tiny model, one epo
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from mdnlib import cli
+from mdnlib import cli, inference
+from mdnlib.config import SHARED_CMU_DIR
 
 PARSED = cli.build_parser()
 
@@ -77,3 +79,110 @@ def test_help_is_fast_and_imports_no_tensorflow():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
     assert result.stderr == ""
+
+
+# ---- commands end to end on tiny data --------------------------------------------------------
+
+@pytest.fixture
+def quick(monkeypatch):
+    monkeypatch.setenv("MDNLIB_QUICK", "1")
+
+
+def test_data_summary_and_export_of_the_synthetic_source(quick, tmp_path, capsys):
+    from mdnlib.sources import load_source
+
+    out = tmp_path / "synthetic.npz"
+    assert cli.main(["data", "--source", "synthetic", "--summary", "--export", out]) == 0
+    printed = capsys.readouterr().out
+    assert load_source("synthetic").summary() in printed and f"wrote {out}" in printed
+    with np.load(out) as data:
+        np.testing.assert_allclose(data["train_2d"].mean(axis=0), 0.0, atol=1e-4)
+        np.testing.assert_allclose(data["train_3d"].std(axis=0), 1.0, atol=1e-3)
+        np.testing.assert_array_equal(data["test_3d_mm"][:, 0], 0.0)
+        expected = (data["test_3d_mm"][:, 1:].reshape(-1, 48) - data["mean_3d"]) / data["std_3d"]
+        np.testing.assert_allclose(data["test_3d"], expected, atol=1e-4)
+
+
+@pytest.mark.skipif(not SHARED_CMU_DIR.is_dir(), reason="the shared CMU files are not here")
+def test_cmu_export_uses_the_synthetic_training_statistics(quick, tmp_path):
+    from mdnlib import dataset
+    from mdnlib.sources import load_source
+
+    subject = tmp_path / "cmu"
+    subject.mkdir()
+    for name in ("01.asf", "01_08.amc"):                    # one short take keeps the test fast
+        (subject / name).symlink_to(SHARED_CMU_DIR / "01" / name)
+    out = tmp_path / "cmu.npz"
+    assert cli.main(["data", "--source", "cmu", "--data_dir", subject, "--export", out]) == 0
+    synthetic = dataset.prepare(load_source("synthetic")).normalizer
+    with np.load(out) as data:
+        assert data["train_2d"].shape == (0, 32) and len(data["test_2d"]) > 1000
+        np.testing.assert_allclose(data["mean_2d"], synthetic.mean_2d)
+        np.testing.assert_allclose(data["std_3d"], synthetic.std_3d)
+
+
+def test_data_errors_name_the_folder(capsys, tmp_path):
+    assert cli.main(["data", "--source", "h36m", "--data_dir", tmp_path / "nowhere"]) == 1
+    err = capsys.readouterr().err
+    assert "mdnlib data: error:" in err and "nowhere: no such folder" in err and "cameras.h5" in err
+    assert cli.main(["data", "--source", "h36m_npz"]) == 1
+    assert "needs --data_dir" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_mdn(tmp_path_factory):
+    """An untrained 3-kernel MDN saved like a training run: enough for predict's plumbing."""
+    from mdnlib import models
+    from mdnlib.dataset import Normalizer
+
+    rng = np.random.default_rng(0)
+    normalizer = Normalizer(mean_2d=rng.normal(500, 50, 32), std_2d=rng.uniform(50, 100, 32),
+                            mean_3d=rng.normal(0, 100, 48), std_3d=rng.uniform(50, 300, 48))
+    model = models.build_model(models.ModelConfig(width=32, blocks=1, num_kernels=3), normalizer, seed=0)
+    folder = tmp_path_factory.mktemp("run")
+    models.save_model(model, folder / inference.MODEL_FILES[0])
+    return folder, model, normalizer
+
+
+def test_predict_writes_hypotheses_in_mm(tiny_mdn, tmp_path, capsys):
+    folder, model, normalizer = tiny_mdn
+    poses_2d = np.random.default_rng(3).normal(500, 80, size=(7, 16, 2))
+    np.savez(tmp_path / "in.npz", poses_2d=poses_2d)
+    assert cli.main(["predict", "--load-dir", folder, "--input", tmp_path / "in.npz",
+                     "--output", tmp_path / "out.npz"]) == 0
+    with np.load(tmp_path / "out.npz") as out:
+        hypotheses, weights, sigmas = out["hypotheses"], out["weights"], out["sigmas"]
+    assert hypotheses.shape == (7, 3, 17, 3) and weights.shape == sigmas.shape == (7, 3)
+    np.testing.assert_array_equal(hypotheses[:, :, 0], 0.0)
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.all(sigmas > 0)
+    # the same numbers by hand: normalise, run the network, un-normalise
+    from mdnlib import models
+    mu, sigma, _ = models.predict_mixture(model, normalizer.normalize_2d(poses_2d))
+    np.testing.assert_allclose(hypotheses[:, :, 1:].reshape(7, 3, 48),
+                               mu * normalizer.std_3d + normalizer.mean_3d, rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(sigmas, sigma * np.sqrt(np.mean(normalizer.std_3d ** 2)), rtol=1e-5)
+
+
+@pytest.mark.parametrize("poses_2d, message", [
+    (np.zeros((4, 17, 2)), "poses_2d: expected (N, 16, 2)"),
+    (np.full((4, 16, 2), np.nan), "NaN"),
+])
+def test_predict_rejects_bad_input_clearly(tiny_mdn, tmp_path, capsys, poses_2d, message):
+    np.savez(tmp_path / "in.npz", poses_2d=poses_2d)
+    assert cli.main(["predict", "--load_dir", tiny_mdn[0], "--input", tmp_path / "in.npz",
+                     "--output", tmp_path / "out.npz"]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "in.npz" in err
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_a_missing_checkpoint_names_the_path_and_what_belongs_there(tmp_path, capsys):
+    np.savez(tmp_path / "in.npz", poses_2d=np.zeros((1, 16, 2)))
+    empty = tmp_path / "empty_run"
+    empty.mkdir()
+    for load_dir in (empty, tmp_path / "no_run"):
+        assert cli.main(["predict", "--load_dir", load_dir, "--input", tmp_path / "in.npz",
+                         "--output", tmp_path / "out.npz"]) == 1
+        err = capsys.readouterr().err
+        assert str(load_dir) in err and "python -m mdnlib train" in err
