@@ -180,3 +180,102 @@ def count_flips(pose, min_gap=20.0):
     return {"bones": [skeleton.JOINTS_17[k] for k in bones], "total": len(combos),
             "plausible": int(np.sum(~broken_any)),
             "broken": {rule: int(v.sum()) for rule, v in rules.items()}}
+
+
+# --- Bishop's 1-D inverse problem (notebook 04) ---------------------------------------------
+
+def bishop_curve(t):
+    """The forward map of Bishop (1994): x = t + 0.3 sin(2 pi t), one x for every t."""
+    t = np.asarray(t, dtype=float)
+    return t + 0.3 * np.sin(2 * np.pi * t)
+
+
+def bishop_data(n, rng=None, noise=0.1):
+    """`n` examples of the inverted problem: inputs x (n,) and targets t (n,).
+
+    t is uniform on [0, 1] and x = t + 0.3 sin(2 pi t) + uniform noise in [-noise, noise];
+    learning t from x is the inverse problem: for x near 0.5 there are three valid t.
+    """
+    rng = np.random.default_rng(rng)
+    t = rng.uniform(0.0, 1.0, n)
+    x = bishop_curve(t) + rng.uniform(-noise, noise, n)
+    return x, t
+
+
+def mixture_pdf(y, mu, sigma, alpha):
+    """Density of 1-D Gaussian mixtures on a grid: y (G,), mu/sigma/alpha (..., M) -> (..., G)."""
+    y = np.asarray(y, dtype=float)[..., :, None]
+    mu, sigma, alpha = (np.asarray(v, dtype=float)[..., None, :] for v in (mu, sigma, alpha))
+    return np.sum(alpha * np.exp(-0.5 * ((y - mu) / sigma) ** 2) / (np.sqrt(2 * np.pi) * sigma), axis=-1)
+
+
+def sample_mixture(mu, sigma, alpha, rng=None):
+    """One sample per row from isotropic Gaussian mixtures (notebook 04).
+
+    mu (N, M) for 1-D or (N, M, D); sigma, alpha (N, M). First a kernel is drawn with
+    probabilities alpha, then a point from that kernel. Returns (samples (N,) or (N, D),
+    kernels (N,)).
+    """
+    rng = np.random.default_rng(rng)
+    mu, sigma, alpha = (np.asarray(v, dtype=float) for v in (mu, sigma, alpha))
+    cumulative = np.cumsum(alpha / alpha.sum(axis=-1, keepdims=True), axis=-1)
+    kernels = np.minimum((rng.uniform(size=(len(alpha), 1)) > cumulative).sum(axis=-1), alpha.shape[-1] - 1)
+    rows = np.arange(len(alpha))
+    centre, spread = mu[rows, kernels], sigma[rows, kernels]
+    if centre.ndim == 2:
+        spread = spread[:, None]
+    return centre + spread * rng.standard_normal(centre.shape), kernels
+
+
+def _mlp_1d(keras, outputs, hidden):
+    inputs = keras.Input(shape=(1,))
+    h = keras.layers.Dense(hidden, activation="tanh")(inputs)
+    h = keras.layers.Dense(hidden, activation="tanh")(h)
+    return inputs, h
+
+
+def build_regression_1d(hidden=32):
+    """A small network x -> t trained with the squared error: it predicts the average of the
+    valid answers (notebook 04)."""
+    from mdnlib.config import import_tensorflow
+    import_tensorflow()
+    import keras
+    inputs, h = _mlp_1d(keras, 1, hidden)
+    model = keras.Model(inputs, keras.layers.Dense(1)(h), name="regression_1d")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    return model
+
+
+def build_mdn_1d(num_kernels=5, hidden=32, beta=1.0, sigma_floor=1e-3):
+    """A small 1-D mixture density network (notebook 04), the paper's head in miniature.
+
+    Output (B, 3M) = [means, sigmas, mixing weights]; sigma = ELU + 1 + `sigma_floor`, weights by
+    softmax. Trained on the mixture NLL of `mdnlib.losses` plus the Dirichlet prior with `beta`
+    (1 = no prior).
+    """
+    from mdnlib.config import import_tensorflow
+    import_tensorflow()
+    import keras
+
+    from mdnlib import losses
+
+    inputs, h = _mlp_1d(keras, 3 * num_kernels, hidden)
+    mu = keras.layers.Dense(num_kernels, name="mu")(h)
+    sigma = keras.layers.Dense(num_kernels, activation=lambda v: keras.ops.elu(v) + 1.0 + sigma_floor,
+                               name="sigma")(h)
+    alpha = keras.layers.Dense(num_kernels, activation="softmax", name="alpha")(h)
+    model = keras.Model(inputs, keras.layers.Concatenate()([mu, sigma, alpha]), name="mdn_1d")
+
+    def loss(y_true, output):
+        mu, sigma, alpha = keras.ops.split(output, 3, axis=-1)
+        y = keras.ops.reshape(y_true, (-1, 1))
+        nll = losses.mixture_nll(y, keras.ops.expand_dims(mu, -1), sigma, alpha)
+        return nll + losses.dirichlet_prior(alpha, beta)
+
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
+    return model
+
+
+def split_mixture(output):
+    """Split a 1-D MDN output (N, 3M) into NumPy means, sigmas and weights, each (N, M)."""
+    return tuple(np.split(np.asarray(output, dtype=float), 3, axis=-1))
