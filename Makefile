@@ -26,3 +26,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf build .pytest_cache data/cache
+
+student: $(STAMP)
+	$(PY) -m mdnlib.course student
+
+clean-nb: $(STAMP)
+	$(PY) -m mdnlib.course clean

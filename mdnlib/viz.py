@@ -24,6 +24,9 @@ VIEWS = {
     "oblique": (15, -60),
 }
 
+# Plot axis along the line of sight of the flat views (hidden there).
+_LINE_OF_SIGHT = {"camera": "y", "side": "x", "top": "z"}
+
 _FRAME_AXES = {
     # frame -> (plot axes from pose coordinates, axis labels)
     "camera": ("x (mm, right)", "depth z (mm)", "height -y (mm)"),
@@ -132,6 +135,10 @@ def draw_skeleton_3d(ax, pose, frame="camera", *, color=None, alpha=1.0, linewid
     if view is not None:
         elev, azim = VIEWS[view] if isinstance(view, str) else view
         ax.view_init(elev=elev, azim=azim)
+        hidden = _LINE_OF_SIGHT.get(view) if isinstance(view, str) else None
+        if hidden:  # the axis pointing at the viewer only clutters the picture
+            getattr(ax, f"set_{hidden}label")("")
+            getattr(ax, f"set_{hidden}ticks")([])
     if title:
         ax.set_title(title)
     return lines

@@ -1,0 +1,81 @@
+"""Classroom tooling: student copies, clean notebooks; the committed notebooks are clean."""
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from mdnlib import course
+
+SOLVED = '''def project(points, f, c):
+    """Pinhole projection."""
+    ### BEGIN SOLUTION
+    xy = points[:, :2] / points[:, 2:]
+    return f * xy + c
+    ### END SOLUTION'''
+
+
+def executed_notebook():
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Title\n### BEGIN SOLUTION\nThe answer is 42.\n### END SOLUTION"),
+        new_code_cell(SOLVED, execution_count=3, outputs=[new_output("stream", text="hi")]),
+        new_code_cell("checks.check_project(project)", execution_count=4, metadata={"tags": ["check"]}),
+    ])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nb.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-01-01"}
+    return nb
+
+
+def test_strip_solutions_keeps_indentation_and_code_outside():
+    stripped = course.strip_solutions(SOLVED)
+    assert stripped == ('def project(points, f, c):\n    """Pinhole projection."""\n'
+                        "    # YOUR CODE HERE\n    raise NotImplementedError()")
+    assert course.strip_solutions("x = 1") == "x = 1"
+    assert course.strip_solutions("### BEGIN SOLUTION\nyes\n### END SOLUTION", "markdown") == "YOUR ANSWER HERE"
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("### BEGIN SOLUTION\nx = 1", "without ### END"),
+    ("x = 1\n### END SOLUTION", "without ### BEGIN"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+])
+def test_unbalanced_markers_are_errors(source, problem):
+    with pytest.raises(ValueError, match=problem):
+        course.strip_solutions(source)
+
+
+def test_student_copy_is_clean_stubbed_and_keeps_checks():
+    nb = executed_notebook()
+    student = course.student_notebook(nb)
+    assert course.notebook_problems(student) == []
+    assert "raise NotImplementedError()" in student.cells[1].source
+    assert "f * xy + c" not in student.cells[1].source
+    assert student.cells[0].source == "# Title\nYOUR ANSWER HERE"
+    assert student.cells[2].source == "checks.check_project(project)"
+    assert student.cells[2].metadata["tags"] == ["check"]
+    assert nb.cells[1].outputs  # the original is untouched
+    assert course.exercise_count(nb) == 2 and course.exercise_count(student) == 0
+
+
+def test_problems_name_outputs_counts_and_widget_state():
+    problems = course.notebook_problems(executed_notebook())
+    assert "notebook metadata holds widget state" in problems
+    assert "cell 1 has outputs" in problems and "cell 2 has an execution count" in problems
+    assert any("run metadata" in p for p in problems)
+    assert course.notebook_problems(course.clean_notebook(executed_notebook())) == []
+
+
+def test_command_line_clean_and_student(tmp_path, capsys):
+    path = tmp_path / "01_example.ipynb"
+    nbformat.write(executed_notebook(), path)
+    assert course.main(["check-clean", str(path)]) == 1
+    assert "make clean-nb" in capsys.readouterr().out
+    assert course.main(["clean", str(path)]) == 0
+    assert course.main(["check-clean", str(path)]) == 0
+    assert course.main(["student", "--out", str(tmp_path / "student"), str(path)]) == 0
+    student = nbformat.read(tmp_path / "student" / path.name, as_version=4)
+    assert "NotImplementedError" in student.cells[1].source
+
+
+@pytest.mark.parametrize("path", course.notebook_paths(), ids=lambda p: p.name)
+def test_committed_notebooks_are_clean(path):
+    problems = course.notebook_problems(nbformat.read(path, as_version=4))
+    assert not problems, f"{path.name}: {'; '.join(problems)} (run `make clean-nb`)"

@@ -1,0 +1,75 @@
+"""The toy problems: bone flips keep the projection and the bone lengths; Bishop's data; mixtures."""
+import numpy as np
+
+from mdnlib import skeleton, toy
+
+
+def project(pose):
+    return pose[..., :2] / pose[..., 2:]
+
+
+def test_bone_candidates_are_on_the_ray_at_the_bone_length():
+    ray, parent = np.array([0.1, -0.05, 1.0]), np.array([300.0, -100.0, 4000.0])
+    near, far = toy.bone_candidates(ray, parent, 250.0)
+    assert np.allclose(np.linalg.norm([near - parent, far - parent], axis=-1), 250.0)
+    assert np.allclose(np.cross(near, ray), 0) and np.allclose(np.cross(far, ray), 0)
+    assert near[2] < far[2]
+    # a ray through the parent: the candidates are parent -/+ length along the ray
+    through = toy.bone_candidates(parent, parent, 100.0)
+    assert np.allclose(through, parent + np.outer([-100.0, 100.0], parent / np.linalg.norm(parent)))
+
+
+def test_flips_keep_projection_and_bone_lengths_and_are_involutions():
+    pose = toy.example_pose()
+    assert np.allclose(toy.flip_bones(pose, []), pose)
+    for flips in ([13], [5], [5, 6, 12, 13], [2, 7, 15]):
+        flipped = toy.flip_bones(pose, flips)
+        assert np.allclose(project(flipped), project(pose), atol=1e-12)
+        assert np.allclose(toy.bone_lengths(flipped), toy.bone_lengths(pose), atol=1e-6)
+        assert np.allclose(toy.flip_bones(flipped, flips), pose, atol=1e-6)
+    # a leaf flip moves only the leaf, by its flip gap
+    moved = np.linalg.norm(toy.flip_bones(pose, [13]) - pose, axis=-1)
+    assert np.flatnonzero(moved > 1e-9).tolist() == [13]
+    assert np.isclose(moved[13], toy.flip_gaps(pose)[13])
+
+
+def test_example_pose_is_plausible_and_a_backward_knee_is_not():
+    pose = toy.example_pose()
+    assert not any(toy.joint_limit_violations(pose).values())
+    assert skeleton.JOINTS_17[10] == "Head" and pose[10, 1] < pose[0, 1] < pose[3, 1]  # head up, feet down
+    hyperextended = pose.copy()
+    hyperextended[5, 2] += 250  # left knee pushed far behind the hip-foot line
+    broken = toy.joint_limit_violations(hyperextended)
+    assert broken["L knee bends forward"] and not broken["R knee bends forward"]
+
+
+def test_count_flips_on_the_example_pose():
+    counts = toy.count_flips(toy.example_pose())
+    assert counts["total"] == 2 ** len(counts["bones"]) == 4096
+    assert "RHip" not in counts["bones"] and "LWrist" in counts["bones"]
+    assert 1 <= counts["plausible"] < counts["total"]
+    assert counts["broken"]["L knee bends forward"] == counts["total"] // 2
+
+
+def test_bishop_data_follows_the_curve():
+    x, t = toy.bishop_data(5000, rng=0, noise=0.1)
+    assert x.shape == t.shape == (5000,) and 0 <= t.min() and t.max() <= 1
+    assert np.all(np.abs(x - toy.bishop_curve(t)) <= 0.1)
+    assert np.isclose(toy.bishop_curve(0.25), 0.55)
+
+
+def test_mixture_pdf_integrates_to_one_and_sampling_follows_the_weights():
+    grid = np.linspace(-5, 5, 4001)
+    mu, sigma, alpha = np.array([[-1.0, 2.0]]), np.array([[0.3, 0.5]]), np.array([[0.25, 0.75]])
+    density = toy.mixture_pdf(grid, mu, sigma, alpha)
+    assert density.shape == (1, 4001) and np.isclose(np.trapezoid(density[0], grid), 1.0, atol=1e-6)
+    n = 40000
+    samples, kernels = toy.sample_mixture(np.repeat(mu, n, 0), np.repeat(sigma, n, 0),
+                                          np.repeat(alpha, n, 0), rng=0)
+    assert abs(np.mean(kernels == 1) - 0.75) < 0.01
+    assert abs(samples[kernels == 1].std() - 0.5) < 0.01
+    # D-dimensional means: isotropic samples around the chosen kernel's mean
+    samples, kernels = toy.sample_mixture(np.zeros((n, 2, 48)) + [[0.0], [10.0]], np.ones((n, 2)),
+                                          np.tile([0.5, 0.5], (n, 1)), rng=1)
+    assert samples.shape == (n, 48)
+    assert np.allclose(samples.mean(axis=1)[kernels == 1].mean(), 10.0, atol=0.05)
