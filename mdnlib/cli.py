@@ -125,7 +125,7 @@ def run_data(args):
     from mdnlib import dataset
     from mdnlib.sources import load_source
 
-    poses = load_source(args.source, args.data_dir, use_sh=args.use_sh)
+    poses = load_source(args.source, args.data_dir, use_sh=args.use_sh, **_source_options(args, args.source))
     if args.summary or not args.export:
         print(poses.summary())
     if args.export:
@@ -152,7 +152,8 @@ def run_test(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh)
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh,
+                                          **_source_options(args, args.data))
     results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
                                   miss_num=args.miss_num, seed=args.seed)
     print(evaluation.format_results(results))
@@ -166,7 +167,8 @@ def run_sample(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh)
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh,
+                                          **_source_options(args, args.data))
     paths = evaluation.save_sample_figures(model, prepared, args.out, num=args.num, seed=args.seed)
     print(f"wrote {len(paths)} figures to {args.out}")
 
@@ -218,6 +220,9 @@ def _data_location(parser):
             help="folder of a real source (h36m: the S* folders and cameras.h5; h36m_npz: the "
                  "VideoPose3D npz files; cmu: .asf/.amc files)")
     _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)")
+    _option(parser, "--source_2d", metavar="NAME",
+            help="h36m_npz: the 2D file data_2d_h36m_NAME.npz (default gt: projected ground truth; "
+                 "sh_ft_h36m: fine-tuned Stacked Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN)")
 
 
 def _data_options(parser, default=None):
@@ -230,6 +235,15 @@ def _data_options(parser, default=None):
 def _load_dir(parser):
     _option(parser, "--load_dir", metavar="DIR", type=Path, required=True,
             help="a training folder (its best or final model is used) or one .keras file")
+
+
+def _source_options(args, source):
+    """Options that only one source understands, passed on to `mdnlib.sources.load_source`."""
+    if args.source_2d is None:
+        return {}
+    if source != "h36m_npz":
+        raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz source only, not {source}")
+    return {"source_2d": args.source_2d}
 
 
 def _reject_legacy_usage(parser, argv):

@@ -19,15 +19,15 @@ from mdnlib import metrics
 KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient exceeds this
 
 
-def load_test_split(model, data="synthetic", data_dir=None, use_sh=False):
+def load_test_split(model, data="synthetic", data_dir=None, use_sh=False, **source_options):
     """The test split of a source, normalised with the model's own statistics (a PreparedData).
 
-    data: a source name (see `mdnlib.sources.SOURCES`).
+    data, data_dir, use_sh, source_options: as `mdnlib.sources.load_source` takes them.
     """
     from mdnlib import dataset, inference
     from mdnlib.sources import load_source
 
-    poses = load_source(data, data_dir, use_sh=use_sh)
+    poses = load_source(data, data_dir, use_sh=use_sh, **source_options)
     return dataset.prepare(poses, normalizer=inference.model_normalizer(model))
 
 
@@ -103,12 +103,24 @@ def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
 def action_table(errors, actions):
     """Per-action means of per-frame errors (mm) and the reported figure (SPEC §4).
 
+    actions: (N,) action or sequence names (see `canonical_actions`).
+
     Returns {"per_action": {action: mm}, "average": the unweighted mean over actions,
     "all_frames": the mean over frames}.
     """
-    per_action = metrics.per_action_table(errors, actions)
+    per_action = metrics.per_action_table(errors, canonical_actions(actions))
     return {"per_action": per_action, "average": metrics.average_over_actions(per_action),
             "all_frames": float(np.mean(errors))}
+
+
+def canonical_actions(names):
+    """Sequence names -> actions: Human3.6M records each action twice ("Walking", "Walking 1",
+    S1's "TakingPhoto"), and the paper reports one row per action; other names stay as they are."""
+    from mdnlib.sources.h36m import action_of
+
+    names = np.asarray(names)
+    unique, which = np.unique(names, return_inverse=True)
+    return np.array([action_of(str(name)) or str(name) for name in unique])[which.reshape(names.shape)]
 
 
 def format_results(results):
