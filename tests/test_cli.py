@@ -186,3 +186,13 @@ def test_a_missing_checkpoint_names_the_path_and_what_belongs_there(tmp_path, ca
                          "--output", tmp_path / "out.npz"]) == 1
         err = capsys.readouterr().err
         assert str(load_dir) in err and "python -m mdnlib train" in err
+
+
+def test_sample_draws_the_input_the_truth_and_every_hypothesis(quick, tiny_mdn, tmp_path, capsys):
+    out = tmp_path / "figures"
+    assert cli.main(["sample", "--load_dir", tiny_mdn[0], "--data", "synthetic", "--out", out, "--num", "3"]) == 0
+    figures = sorted(out.glob("*.png"))
+    assert len(figures) == 3 and f"wrote 3 figures to {out}" in capsys.readouterr().out
+    from matplotlib.image import imread
+    image = imread(figures[0])
+    assert image.shape[1] > 2.5 * image.shape[0]      # 1 + 1 + 3 panels side by side
