@@ -192,9 +192,15 @@ def test_asf_without_the_expected_bones_names_file_and_bones(tmp_path):
 
 def test_truncated_amc_names_file_and_line(tiny, tmp_path):
     path = write_amc(tmp_path / "cut.amc", [{}, {}, {}])
-    lines = path.read_text().splitlines()
-    path.write_text("\n".join(lines[:-5]) + "\n")  # the last frame loses 5 bone lines
-    with pytest.raises(ValueError, match=r"cut\.amc: line 40: frame 3 has 12 bone lines, expected 17"):
+    lines = path.read_text().splitlines()  # 3 header lines, then 18 lines per frame
+    path.write_text("\n".join(lines[:-5]) + "\n")  # the last frame loses 5 of its 17 bone lines
+    with pytest.raises(ValueError, match=r"cut\.amc: line 52: the file ends in frame 3 after 12 of 17 bone lines"):
+        cmu.read_amc(path, tiny)
+    path.write_text("\n".join(lines[:30] + lines[35:]) + "\n")  # frame 2 loses 5 lines in the middle
+    with pytest.raises(ValueError, match=r"cut\.amc: line 31: expected bone 'lowerneck', found 'lradius 0'"):
+        cmu.read_amc(path, tiny)
+    path.write_text("\n".join(lines[:35] + lines[39:]) + "\n")  # frame 2 loses its last 4 lines
+    with pytest.raises(ValueError, match=r"cut\.amc: line 36: frame 2 has 13 bone lines, expected 17"):
         cmu.read_amc(path, tiny)
 
 

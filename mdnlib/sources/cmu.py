@@ -175,66 +175,77 @@ def read_amc(path, asf):
     if not path.is_file():
         raise FileNotFoundError(f"AMC motion file not found: {path}. {DOWNLOAD_HINT}")
     lines = path.read_text(errors="replace").splitlines()
-    starts = [i for i, line in enumerate(lines) if line.strip().isdigit()]
-    if not starts:
+    first = next((i for i, line in enumerate(lines) if line.strip().isdigit()), None)
+    if first is None:
         raise ValueError(f"{path}: no frames found (an AMC file lists a frame number, then one "
                          "line per bone: name and angles)")
-    first = starts[0]
     header = [line.strip() for line in lines[:first] if line.strip() and not line.startswith("#")]
     if any(not h.startswith(":") for h in header):
         raise ValueError(f"{path}: unexpected text before the first frame: {header[0]!r}")
-    per_frame = (starts[1] if len(starts) > 1 else len(lines)) - first - 1
-    names = [lines[first + 1 + j].split(None, 1)[0] if lines[first + 1 + j].strip() else ""
-             for j in range(per_frame)]
-    widths = {"root": len(asf.root_order)}
-    for name in names:
-        if name not in widths and name not in asf.bones:
-            raise ValueError(f"{path}: line {first + 2 + names.index(name)}: bone {name!r} "
-                             f"is not in the skeleton {asf.path}")
-        widths.setdefault(name, len(asf.bones[name].dofs) if name in asf.bones else 0)
-    gaps = np.diff(starts + [len(lines)])
-    tail = lines[starts[-1] + 1:]
-    while tail and not tail[-1].strip():  # a trailing blank line is fine
-        tail.pop()
-    gaps[-1] = len(tail) + 1
-    bad = np.flatnonzero(gaps != per_frame + 1)
-    if len(bad):
-        frame_line = starts[bad[0]]
-        raise ValueError(f"{path}: line {frame_line + 1}: frame {lines[frame_line].strip()} has "
-                         f"{gaps[bad[0]] - 1} bone lines, expected {per_frame} (file truncated or garbled?)")
-    starts = np.array(starts)
-    channels = {}
-    for j, name in enumerate(names):
-        rows = starts + 1 + j
-        values = [lines[i] for i in rows]
-        prefix = len(name)
-        try:
-            if not all(v.startswith(name) and v[prefix:prefix + 1].isspace() for v in values):
-                raise ValueError("bone name")
-            flat = np.array(" ".join(v[prefix:] for v in values).split(), dtype=float)
-            channels[name] = flat.reshape(len(rows), widths[name])
-        except ValueError:
-            raise ValueError(_first_bad_amc_line(path, lines, rows, name, widths[name])) from None
+    layout = _frame_layout(path, lines, first, asf)
+    # Fast path: the whole motion as one table of tokens, one row per frame.
+    tokens = " ".join(lines[first:]).split()
+    name_columns = np.cumsum([1] + [1 + w for _, w in layout])
+    width = int(name_columns[-1])
+    try:
+        if len(tokens) % width:
+            raise ValueError("incomplete frame")
+        table = np.array(tokens).reshape(-1, width)
+        if not all(np.all(table[:, c] == name) for c, (name, _) in zip(name_columns, layout)):
+            raise ValueError("bone out of place")
+        frames = table[:, 0].astype(int)
+        values = table[:, np.setdiff1d(np.arange(1, width), name_columns)].astype(float)
+    except ValueError:
+        raise ValueError(_locate_amc_error(path, lines, first, layout)) from None
+    split_at = np.cumsum([w for _, w in layout])[:-1]
+    channels = dict(zip((name for name, _ in layout), np.split(values, split_at, axis=1)))
     missing = sorted(b for b, bone in asf.bones.items() if bone.dofs and b not in channels)
     if "root" not in channels or missing:
         raise ValueError(f"{path}: frames lack the bones {', '.join(['root'] * ('root' not in channels) + missing)}")
-    frames = np.array([int(lines[i]) for i in starts])
     return frames, channels
 
 
-def _first_bad_amc_line(path, lines, rows, name, width):
-    """Message for the first line of bone `name` that does not hold `width` numbers."""
-    for i in rows:
+def _frame_layout(path, lines, first, asf):
+    """[(bone name, number of values)] of the first frame, checked against the skeleton."""
+    layout = []
+    for i in range(first + 1, len(lines)):
         parts = lines[i].split()
-        if not parts or parts[0] != name:
-            return f"{path}: line {i + 1}: expected bone {name!r}, found {lines[i].strip()!r}"
-        try:
-            np.array(parts[1:], dtype=float)
-        except ValueError:
-            return f"{path}: line {i + 1}: {name} values are not numbers: {lines[i].strip()!r}"
-        if len(parts) - 1 != width:
-            return f"{path}: line {i + 1}: {name} has {len(parts) - 1} values, expected {width}"
-    return f"{path}: cannot read the values of bone {name}"
+        if not parts or parts[0].isdigit():
+            break
+        name = parts[0]
+        if name != "root" and name not in asf.bones:
+            raise ValueError(f"{path}: line {i + 1}: bone {name!r} is not in the skeleton {asf.path}")
+        layout.append((name, len(asf.root_order) if name == "root" else len(asf.bones[name].dofs)))
+    return layout
+
+
+def _locate_amc_error(path, lines, first, layout):
+    """Message naming the first line that breaks the frame layout (only used on errors)."""
+    i, end = first, len(lines)
+    while end > first and not lines[end - 1].strip():  # trailing blank lines are fine
+        end -= 1
+    while i < end:
+        frame = lines[i].strip()
+        if not frame.isdigit():
+            return f"{path}: line {i + 1}: expected a frame number, found {frame!r}"
+        for k, (name, width) in enumerate(layout):
+            i += 1
+            if i >= end:
+                return (f"{path}: line {end}: the file ends in frame {frame} after {k} of "
+                        f"{len(layout)} bone lines (truncated?)")
+            parts = lines[i].split()
+            if parts and parts[0].isdigit():
+                return f"{path}: line {i + 1}: frame {frame} has {k} bone lines, expected {len(layout)}"
+            if not parts or parts[0] != name:
+                return f"{path}: line {i + 1}: expected bone {name!r}, found {lines[i].strip()!r}"
+            try:
+                np.array(parts[1:], dtype=float)
+            except ValueError:
+                return f"{path}: line {i + 1}: {name} values are not numbers: {lines[i].strip()!r}"
+            if len(parts) - 1 != width:
+                return f"{path}: line {i + 1}: {name} has {len(parts) - 1} values, expected {width}"
+        i += 1
+    return f"{path}: the frames do not follow the layout of the first frame"
 
 
 def _rotation(axis, angles):
