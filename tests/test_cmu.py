@@ -287,3 +287,17 @@ def test_real_data_loads_and_stays_in_view():
         assert np.all(np.linalg.norm(poses.poses_3d["02"][action][:, 0, :2], axis=1) <= cmu.CAPTURE_RADIUS_MM + 1e-6)
         for cid, p2 in poses.poses_2d["02"][action].items():
             assert np.all((p2 > 0) & (p2 < 1000)), (action, cid)
+
+
+def test_garbled_asf_names_file_and_line(tmp_path):
+    path = write_asf(tmp_path / "bad.asf")
+    text = path.read_text()
+    path.write_text(text.replace("     length 4\n", "", 1))  # lfemur loses its length
+    with pytest.raises(ValueError, match=r"bad\.asf: line 29: the bone ending here has no 'length' line"):
+        cmu.read_asf(path)
+    path.write_text(text.replace("direction 0 -1 0", "direction 0 -1 zero", 1))
+    with pytest.raises(ValueError, match=r"bad\.asf: cannot read the ASF skeleton near line \d+: .*zero"):
+        cmu.read_asf(path)
+    path.write_text(text.replace("    lfemur ltibia", "    lfemur ltibia root", 1))
+    with pytest.raises(ValueError, match=r"bad\.asf: the :hierarchy gives the root a parent"):
+        cmu.read_asf(path)

@@ -113,7 +113,7 @@ def read_asf(path):
                 root[key] = rest
             elif section == "bonedata":
                 if key == "begin":
-                    bone = {"line": lineno}
+                    bone = {}
                 elif key == "end":
                     bones[bone["name"]] = _make_bone(bone)
                     bone = None
@@ -122,7 +122,9 @@ def read_asf(path):
             elif section == "hierarchy" and key not in ("begin", "end"):
                 for child in rest.split():
                     parents[child] = key
-    except (KeyError, ValueError, IndexError) as err:
+    except KeyError as err:
+        raise ValueError(f"{path}: line {lineno}: the bone ending here has no {err} line") from None
+    except (ValueError, IndexError, TypeError) as err:
         raise ValueError(f"{path}: cannot read the ASF skeleton near line {lineno}: {err}") from None
     asf = AsfSkeleton(
         path=str(path),
@@ -153,6 +155,8 @@ def _check_skeleton(asf):
     if missing:
         raise ValueError(f"{asf.path}: the ASF skeleton lacks the bones {', '.join(missing)} "
                          "needed for the 17-joint Human3.6M skeleton (a CMU skeleton is expected)")
+    if "root" in asf.parents:
+        raise ValueError(f"{asf.path}: the :hierarchy gives the root a parent ({asf.parents['root']})")
     unknown = sorted((set(asf.parents) | set(asf.parents.values())) - set(asf.bones) - {"root"})
     if unknown:
         raise ValueError(f"{asf.path}: the :hierarchy names bones without :bonedata: {', '.join(unknown)}")
