@@ -332,3 +332,18 @@ def test_bad_2d_npz_is_named(tmp_path, damage, message):
     _rewrite(path, "metadata" if damage == "metadata" else "positions_2d", edit)
     with pytest.raises(ValueError, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz.*" + message):
         h36m.load_h36m_npz(tmp_path, source_2d="cpn_ft_h36m_dbb", subjects=("S9",), actions=("Walking",))
+
+
+def test_full_layouts_load_with_the_defaults(tmp_path):
+    """Every subject and action, every default: the real archives' shape in miniature."""
+    truth = write_h36m_baseline_tree(tmp_path / "baseline", subjects=h36m.SUBJECTS, frames=2)
+    poses = h36m.load_h36m(tmp_path / "baseline", use_sh=True)
+    assert poses.subjects == list(h36m.SUBJECTS) and poses.source.startswith("h36m")
+    assert all(len(poses.actions(s)) == 30 for s in poses.subjects)
+    assert sorted({h36m.action_of(a) for a in poses.actions()}) == sorted(h36m.ACTIONS)
+    assert sum(len(v) for s in poses.subjects for v in poses.poses_2d[s].values()) == 7 * 30 * 4 - 1
+    assert same(poses.poses_2d["S6"]["Greeting 1"]["60457274"], truth["sh_2d"]["S6"]["Greeting 1"]["60457274"])
+    write_h36m_npz(tmp_path / "npz", subjects=h36m.SUBJECTS, frames=2, sources=())
+    poses = h36m.load_h36m_npz(tmp_path / "npz")
+    assert poses.subjects == list(h36m.SUBJECTS) and poses.num_frames(["S11"]) > 0
+    assert "Directions" not in poses.poses_3d["S11"] and len(poses.actions("S1")) == 30
