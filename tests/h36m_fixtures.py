@@ -15,6 +15,8 @@ from mdnlib.camera import CAMERA_IDS, h36m_cameras
 ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing",
            "Purchases", "Sitting", "SittingDown", "Smoking", "Waiting", "WalkDog", "Walking",
            "WalkTogether")
+# How VideoPose3D's files name two of S1's actions.
+S1_FILE_NAMES = {"Photo": "TakingPhoto", "WalkDog": "WalkingDog"}
 # Inverse of skeleton.MPII16_TO_INPUT16: input order -> MPII order, to write detection files.
 INPUT16_TO_MPII16 = np.argsort(skeleton.MPII16_TO_INPUT16)
 
@@ -117,7 +119,7 @@ def write_h36m_npz(root, subjects=("S1", "S9", "S11"), actions=ACTIONS, frames=5
         cameras = h36m_cameras(subject)
         positions_3d[subject] = {}
         for action in actions:
-            file_action = {"Photo": "TakingPhoto", "WalkDog": "WalkingDog"}.get(action, action) if subject == "S1" else action
+            file_action = S1_FILE_NAMES.get(action, action) if subject == "S1" else action
             for j, number in enumerate(("", " 1")):
                 if subject == "S11" and action == "Directions" and not number:
                     continue

@@ -147,7 +147,8 @@ def test_missing_folders_name_the_paths_and_the_downloads(tmp_path):
 def test_missing_detection_file_is_named(tmp_path):
     write_h36m_baseline_tree(tmp_path, subjects=("S9",), actions=("Walking",))
     (tmp_path / "h36m" / "S9" / "StackedHourglassFineTuned240" / "Walking_1.55011271.h5").unlink()
-    with pytest.raises(FileNotFoundError, match=r"no detections for Walking 1, camera 55011271 \(expected Walking_1.55011271.h5\)"):
+    expected = r"no detections for Walking 1, camera 55011271 \(expected Walking_1.55011271.h5\)"
+    with pytest.raises(FileNotFoundError, match=expected):
         h36m.load_h36m(tmp_path, use_sh=True, subjects=("S9",), actions=("Walking",))
 
 
@@ -217,7 +218,8 @@ def test_npz_metres_to_mm_names_and_ground_truth_2d(npz):
     assert poses.actions("S11") == ["Directions 1", "Photo", "Photo 1", "Walking", "Walking 1"]
     with np.load(root / "data_3d_h36m.npz", allow_pickle=True) as f:
         raw = f["positions_3d"].item()["S1"]["TakingPhoto 1"]
-    assert same(poses.poses_3d["S1"]["Photo 1"][:, skeleton.joint_index("LWrist")], raw[:, 19].astype(np.float64) * 1000.0)
+    lwrist = poses.poses_3d["S1"]["Photo 1"][:, skeleton.joint_index("LWrist")]
+    assert same(lwrist, raw[:, 19].astype(np.float64) * 1000.0)
     for s in poses.subjects:
         for sequence, p3 in poses.poses_3d[s].items():
             assert same(p3, truth["poses_17"][s][sequence])
