@@ -12,6 +12,10 @@ raises NotImplementedError lets that error through, as nbgrader expects.
 | `check_logsumexp_nll` | 04 | `mdnlib.losses.mixture_nll` |
 | `check_sigma_activation` | 04 | ELU + 1 + floor, as in `mdnlib.toy.build_mdn_1d` |
 | `check_sample_mixture` | 04 | `mdnlib.toy.sample_mixture` |
+| `check_root_centre` | 02 | `mdnlib.dataset.camera_frame_arrays` |
+| `check_zscore` | 02 | `mdnlib.dataset.Normalizer` |
+| `check_mpjpe` | 03 | `mdnlib.metrics.mpjpe` |
+| `check_averaged_bone_length` | 03 | midpoint of `mdnlib.toy.bone_candidates` |
 """
 import numpy as np
 
@@ -191,3 +195,185 @@ def check_sample_mixture(fn):
         _fail(f"the spread around each kernel is {spread.round(3)}, expected sigma = {sigma[0]}: "
               "sample mu_k + sigma_k * N(0, 1)")
     _passed("kernel frequencies and spreads match alpha and sigma")
+
+
+# --- notebook 02 -----------------------------------------------------------------------------
+
+def _small_poseset():
+    """Eight synthetic poses filmed by one Human3.6M camera, as a PoseSet (for the data checks)."""
+    from mdnlib import poseset, skeleton
+    from mdnlib.sources import synthetic
+
+    world = synthetic.generate_poses(8, "Reaching", np.random.default_rng(5))
+    cam = camera.h36m_camera("S1", camera.CAMERA_IDS[0])
+    pose_2d = cam.project(world[:, skeleton.INPUT_16])
+    return poseset.PoseSet("check", {"S1": {"Reaching": world}}, {"S1": {"Reaching": {cam.name: pose_2d}}},
+                           {"S1": {cam.name: cam}}, train_subjects=("S1",), test_subjects=())
+
+
+def check_root_centre(fn):
+    """`fn(poses (N, 17, 3) camera frame mm) -> (N, 17, 3)`: each pose moved so that its root
+    (joint 0, the Hip) is at the origin, as `mdnlib.dataset.camera_frame_arrays` does."""
+    from mdnlib import dataset
+
+    data = _small_poseset()
+    cam = next(iter(data.cameras["S1"].values()))
+    poses = cam.world_to_camera(data.poses_3d["S1"]["Reaching"])
+    expected = dataset.camera_frame_arrays(data, ["S1"])["pose_3d_cam"]
+    value = fn(poses.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    got = np.asarray(value, dtype=float)
+    if got.shape == (len(poses), 16, 3):
+        _fail("keep all 17 joints: the root stays in the array, at (0, 0, 0)")
+    if got.shape != poses.shape:
+        _fail(f"{fn.__name__} returned shape {got.shape}, expected {poses.shape} (one pose per row)")
+    if np.allclose(got, expected, atol=1e-3):
+        return _passed("your root-centred poses match mdnlib.dataset.camera_frame_arrays")
+    hints = [
+        (poses, "nothing changed: subtract each pose's root joint, poses[:, :1] (the Hip)"),
+        (poses - poses.mean(axis=1, keepdims=True), "you subtracted the centre of all joints; subtract "
+                                                    "the root joint (index 0, the Hip) so that the root is exactly 0"),
+        (poses - poses[0], "poses[0] is the first whole pose; each pose's root is poses[:, 0] "
+                           "(keep the joint axis for broadcasting: poses[:, :1])"),
+        (poses - poses[:, -1:], "the root is joint 0 (Hip), not the last joint"),
+    ]
+    for wrong, hint in hints:
+        if np.allclose(got, wrong, atol=1e-3):
+            _fail(hint)
+    if not np.allclose(got[:, 0], 0.0, atol=1e-3):
+        _fail(f"the root of your first pose is at {got[0, 0].round(1)} mm, it should be at (0, 0, 0)")
+    _fail("the root is at 0 but the other joints moved differently: subtract the same root position "
+          "from every joint of a pose, poses - poses[:, :1]")
+
+
+def _zscore_case():
+    """2D training and test inputs (N, 32) px, the test set drawn from a shifted distribution."""
+    from mdnlib import dataset
+
+    data = _small_poseset()
+    arrays = dataset.camera_frame_arrays(data, ["S1"])
+    rng = np.random.default_rng(6)
+    train_2d = arrays["pose_2d"][:6] + rng.normal(0.0, 30.0, (6, 16, 2))
+    test_2d = arrays["pose_2d"][6:] + 80.0
+    normalizer = dataset.Normalizer().fit(train_2d, arrays["pose_3d_cam"][:6])
+    return (train_2d.reshape(-1, 32), test_2d.reshape(-1, 32),
+            normalizer.normalize_2d(train_2d), normalizer.normalize_2d(test_2d))
+
+
+def check_zscore(fn):
+    """`fn(train (N, D), test (M, D)) -> (train_z, test_z)`: both z-scored per dimension with the
+    mean and (population) std of the training set only, as `mdnlib.dataset.Normalizer`."""
+    train, test, expected_train, expected_test = _zscore_case()
+    value = fn(train.copy(), test.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        _fail("return two arrays, (train_z, test_z): the training and the test inputs, z-scored")
+    got_train, got_test = (np.asarray(v, dtype=float) for v in value)
+    if got_train.shape != train.shape or got_test.shape != test.shape:
+        _fail(f"keep the shapes: train {train.shape} and test {test.shape}, got {got_train.shape} "
+              f"and {got_test.shape}")
+    if np.allclose(got_train, expected_train, atol=1e-4) and np.allclose(got_test, expected_test, atol=1e-4):
+        return _passed("your z-scores match mdnlib.dataset.Normalizer, with training statistics only")
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    both = np.concatenate([train, test])
+    hints = [
+        ((test - test.mean(axis=0)) / test.std(axis=0), got_test,
+         "you z-scored the test set with its own statistics: use the TRAINING mean and std for both "
+         "sets (a new pose arrives alone; its data set's statistics are unknown)"),
+        ((test - both.mean(axis=0)) / both.std(axis=0), got_test,
+         "your statistics include the test set, which leaks it into training: use the training set only"),
+        ((train - train.mean(axis=1, keepdims=True)) / train.std(axis=1, keepdims=True), got_train,
+         "compute one mean and std per dimension (per column, axis=0) over the examples, not per example"),
+        ((train - mean) / train.std(axis=0, ddof=1), got_train,
+         "use the population standard deviation (np.std's default, ddof=0), as mdnlib.dataset.Normalizer"),
+        (train - mean, got_train, "you centred the data; also divide by the standard deviation"),
+        ((train - mean) / std ** 2, got_train, "divide by the standard deviation, not by the variance"),
+        (train / std, got_train, "subtract the mean before dividing by the standard deviation"),
+    ]
+    for wrong, got, hint in hints:
+        if np.allclose(got, wrong, atol=1e-4):
+            _fail(hint)
+    if not np.allclose(got_train, expected_train, atol=1e-4):
+        _fail("your training z-scores differ from (train - train.mean(axis=0)) / train.std(axis=0)")
+    _fail("your test z-scores differ from (test - train_mean) / train_std")
+
+
+# --- notebook 03 -----------------------------------------------------------------------------
+
+def check_mpjpe(fn):
+    """`fn(pred (N, J, 3), gt (N, J, 3)) -> (N,)`: per pose, the mean over joints of the Euclidean
+    distance, in mm (Protocol 1), as `mdnlib.metrics.mpjpe`."""
+    from mdnlib import metrics
+
+    rng = np.random.default_rng(7)
+    gt = rng.normal(0.0, 300.0, (12, 17, 3))
+    pred = gt + rng.normal(0.0, 40.0, gt.shape) * rng.uniform(0.2, 3.0, (12, 17, 1))
+    expected = metrics.mpjpe(pred, gt)
+    value = fn(pred.copy(), gt.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    got = np.asarray(value, dtype=float)
+    if got.size == 1:
+        _fail("return one error per pose, shape (N,); the mean over the poses comes later")
+    if got.shape != expected.shape:
+        _fail(f"{fn.__name__} returned shape {got.shape}, expected {expected.shape}: one error per pose")
+    if np.allclose(got, expected, rtol=1e-6):
+        return _passed("your MPJPE matches mdnlib.metrics.mpjpe")
+    diff = pred - gt
+    hints = [
+        (np.sqrt(np.mean(diff ** 2, axis=(1, 2))), "that is a root-mean-square error over coordinates: "
+                                                   "take each joint's Euclidean distance first, then the mean over joints"),
+        (np.mean(np.sum(diff ** 2, axis=-1), axis=-1), "take the square root per joint: the distance is "
+                                                       "sqrt(dx^2 + dy^2 + dz^2), in mm"),
+        (np.mean(np.abs(diff), axis=(1, 2)), "average the Euclidean distance of each joint, not the absolute "
+                                             "differences of the coordinates"),
+        (np.sum(np.linalg.norm(diff, axis=-1), axis=-1), "average over the joints instead of summing"),
+        (np.mean(np.linalg.norm(diff, axis=-2), axis=-1), "the norm goes over the last axis (x, y, z), the "
+                                                          "mean over the joints (axis -2)"),
+    ]
+    for wrong, hint in hints:
+        if np.allclose(got, wrong, rtol=1e-6):
+            _fail(hint)
+    _fail(f"for the first pose the MPJPE is {expected[0]:.2f} mm, yours gives {got[0]:.2f}: "
+          "mean over joints of ||pred_j - gt_j||")
+
+
+def check_averaged_bone_length(fn):
+    """`fn(parent (N, 3), child (N, 3) camera frame mm) -> (N,)`: the distance from the parent to the
+    midpoint of the child's two candidates on its camera ray (`mdnlib.toy.bone_candidates`)."""
+    rng = np.random.default_rng(8)
+    n = 10
+    parent = rng.uniform([-400, -600, 4000], [400, 600, 5000], (n, 3))
+    direction = rng.normal(size=(n, 3))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    length = rng.uniform(200, 450, n)
+    child = parent + length[:, None] * direction
+    expected = np.linalg.norm(toy.bone_candidates(child, parent, length).mean(axis=-2) - parent, axis=-1)
+    value = fn(parent.copy(), child.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    got = np.asarray(value, dtype=float)
+    if got.shape == (n, 3):
+        _fail("return one length per bone, shape (N,): the distance from the parent to the midpoint")
+    if got.shape != (n,):
+        _fail(f"{fn.__name__} returned shape {got.shape}, expected ({n},)")
+    if np.allclose(got, expected, rtol=1e-6):
+        return _passed("your averaged bones match the midpoints of mdnlib.toy.bone_candidates")
+    candidates = toy.bone_candidates(child, parent, length)
+    hints = [
+        (length, "that is the bone's own length: both candidates lie at that distance from the parent. "
+                 "Average the two candidate POSITIONS first, then measure from the parent"),
+        (np.linalg.norm(candidates[:, 1] - candidates[:, 0], axis=-1),
+         "that is the distance between the two candidates; measure from the parent to their midpoint"),
+        (np.linalg.norm((child - parent)[:, :2], axis=-1),
+         "close: that is the orthographic answer (the bone projected onto the image plane). With a "
+         "perspective camera the candidates lie on the child's ray: use toy.bone_candidates(child, "
+         "parent, length), the ray being the child's own camera-frame position"),
+    ]
+    for wrong, hint in hints:
+        if np.allclose(got, wrong, rtol=1e-6):
+            _fail(hint)
+    _fail(f"for the first bone (length {length[0]:.0f} mm) the averaged bone is {expected[0]:.1f} mm, "
+          f"yours is {got[0]:.1f}: midpoint = mean of the two candidates, then its distance to the parent")
