@@ -20,8 +20,9 @@ import numpy as np
 
 from mdnlib import skeleton
 from mdnlib.config import import_tensorflow
+from mdnlib.poseset import action_of
 
-LABELS = ("subject", "action", "camera", "frame")
+LABELS = ("subject", "sequence", "action", "camera", "frame")
 _CHUNK = 200_000  # rows per step when computing statistics, to keep memory flat
 
 
@@ -31,8 +32,9 @@ def camera_frame_arrays(poseset, subjects):
     Returns a dict of per-example arrays:
       pose_2d (N, 16, 2) px, input order; pose_3d_cam (N, 17, 3) camera-frame mm, root-relative
       (the root joint is exactly 0); root_cam (N, 3) the root's camera-frame position in mm
-      (what root-relative poses forget, kept for multi-view work); subject, action, camera
-      (strings) and frame (int, index in the action's sequence), so that the views of one
+      (what root-relative poses forget, kept for multi-view work); subject, sequence (the
+      PoseSet key, e.g. "Walking 1"), action (its action, e.g. "Walking", see
+      `poseset.action_of`), camera (strings) and frame (int, index in the action's sequence), so that the views of one
       moment can be found again.
     """
     parts = {key: [] for key in ("pose_2d", "pose_3d_cam", "root_cam", *LABELS)}
@@ -40,9 +42,9 @@ def camera_frame_arrays(poseset, subjects):
         if subject not in poseset.poses_3d:
             raise KeyError(f"subject {subject!r} is not in the {poseset.source} PoseSet; "
                            f"it has {', '.join(poseset.subjects) or 'no subjects'}")
-        for action in sorted(poseset.poses_3d[subject]):
-            world = poseset.poses_3d[subject][action]
-            views = poseset.poses_2d.get(subject, {}).get(action, {})
+        for sequence in sorted(poseset.poses_3d[subject]):
+            world = poseset.poses_3d[subject][sequence]
+            views = poseset.poses_2d.get(subject, {}).get(sequence, {})
             for camera_id in sorted(views):
                 pose_cam = poseset.cameras[subject][camera_id].world_to_camera(world)
                 root = pose_cam[:, skeleton.ROOT]
@@ -51,12 +53,13 @@ def camera_frame_arrays(poseset, subjects):
                 parts["pose_3d_cam"].append((pose_cam - root[:, None]).astype(np.float32))
                 parts["root_cam"].append(root.astype(np.float32))
                 parts["subject"].append(np.full(n, subject))
-                parts["action"].append(np.full(n, action))
+                parts["sequence"].append(np.full(n, sequence))
+                parts["action"].append(np.full(n, action_of(sequence)))
                 parts["camera"].append(np.full(n, camera_id))
                 parts["frame"].append(np.arange(n))
     empty = {"pose_2d": np.zeros((0, 16, 2), np.float32), "pose_3d_cam": np.zeros((0, 17, 3), np.float32),
              "root_cam": np.zeros((0, 3), np.float32), "frame": np.zeros(0, int),
-             "subject": np.zeros(0, str), "action": np.zeros(0, str), "camera": np.zeros(0, str)}
+             **{key: np.zeros(0, str) for key in ("subject", "sequence", "action", "camera")}}
     return {key: np.concatenate(values) if values else empty[key] for key, values in parts.items()}
 
 

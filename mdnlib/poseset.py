@@ -4,6 +4,7 @@ A PoseSet maps subject -> action -> world 3D positions in mm (N, 17, 3), and
 subject -> action -> camera id -> 2D pixels (N, 16, 2) in the network's input order,
 with the cameras of every subject. Sources build it; `mdnlib.dataset` consumes it.
 """
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +69,15 @@ class PoseSet:
         lines.append(f"actions: {', '.join(self.actions())}")
         lines.append(f"frames: {self.num_frames()} 3D poses")
         return "\n".join(lines)
+
+
+def action_of(sequence):
+    """The action of a sequence key: recordings "Walking" and "Walking 1" are both "Walking".
+
+    Per-action tables group by this, so that the reported figure is the mean over actions
+    (SPEC §4), not over recordings.
+    """
+    return re.sub(r" \d+$", "", sequence)
 
 
 def _subject_key(subject):

@@ -79,3 +79,18 @@ def test_poseset_validate_names_the_problem():
     bad.poses_2d["S1"]["Walk"]["54138969"] = nan
     with pytest.raises(ValueError, match="NaN"):
         bad.validate()
+
+
+def test_recordings_of_one_action_share_the_action_label():
+    from mdnlib.dataset import camera_frame_arrays
+    from mdnlib.poseset import action_of
+    assert action_of("Walking 1") == action_of("Walking") == "Walking"
+    assert action_of("01_02") == "01_02" and action_of("Photo 1") == "Photo"
+    cams = camera.h36m_cameras("S9")
+    world = np.random.default_rng(0).normal(size=(2, 17, 3)) * 200 + [0, 0, 900]
+    views = {"54138969": cams["54138969"].project(world[:, skeleton.INPUT_16])}
+    poses = PoseSet("test", {"S9": {"Walking": world, "Walking 1": world}},
+                    {"S9": {"Walking": views, "Walking 1": views}}, {"S9": cams})
+    arrays = camera_frame_arrays(poses, ["S9"])
+    assert list(arrays["action"]) == ["Walking"] * 4
+    assert list(arrays["sequence"]) == ["Walking"] * 2 + ["Walking 1"] * 2
