@@ -12,11 +12,13 @@ To add an explorer: subclass `Explorer`, build the figure and the controls in `_
 | explorer | notebook |
 |---|---|
 | `FlipExplorer` | 01: flip bones; the 2D projection stays, the 3D pose changes |
+| `PoseExplorer` | 02: the synthetic generator by hand: activity, joint angles, camera |
 """
 import numpy as np
 from matplotlib.figure import Figure
 
-from mdnlib import skeleton, toy, viz
+from mdnlib import camera, skeleton, toy, viz
+from mdnlib.sources import synthetic
 
 
 class Explorer:
@@ -113,3 +115,110 @@ class FlipExplorer(Explorer):
         flipped = ", ".join(self.flipped()) or "none"
         self.figure.suptitle(f"flipped: {flipped}   |   2D change {shift:.1e} px   |   "
                              f"joint limits broken: {', '.join(broken) or 'none'}", fontsize="small")
+
+
+def update_skeleton_2d(lines, pose_2d):
+    """Move the bone lines returned by `viz.draw_skeleton_2d` to a new 2D pose (16 or 17, 2)."""
+    pose_2d = np.asarray(pose_2d, dtype=float)
+    parents = skeleton.input_parents() if len(pose_2d) == 16 else skeleton.PARENTS_17
+    bones = [(j, int(p)) for j, p in enumerate(parents) if p >= 0]
+    for line, (j, parent) in zip(lines, bones):
+        line.set_data(pose_2d[[parent, j], 0], pose_2d[[parent, j], 1])
+
+
+class PoseExplorer(Explorer):
+    """The synthetic generator by hand (notebook 02): an activity and a sample number draw joint
+    angles (`synthetic.sample_angles`); six sliders then set some of those angles (degrees) and a
+    menu picks one of the subject's Human3.6M cameras. Panels: the image (px) and the 3D pose in
+    the world (mm, z up), with a dashed line pointing towards the camera.
+
+    Choosing another activity or sample moves the sliders to the newly drawn angles.
+    """
+
+    SLIDERS = {"yaw": "heading", "spine_flex": "trunk bend", "hip_flex_r": "right hip",
+               "knee_r": "right knee", "arm_elev_l": "left arm up", "elbow_l": "left elbow"}
+    RANGES = {"yaw": (-180, 180), **synthetic.JOINT_RANGES}
+
+    def __init__(self, activity="Walking", sample=0, camera_id=camera.CAMERA_IDS[0], subject="S9", seed=0):
+        import ipywidgets
+
+        self.cameras = camera.h36m_cameras(subject)
+        self.seed = seed
+        self.body = synthetic.Body.average()
+        slider_style = dict(continuous_update=False, style={"description_width": "80px"},
+                            layout=ipywidgets.Layout(width="300px"))
+        controls = {
+            "activity": ipywidgets.Dropdown(options=synthetic.ACTIVITIES, value=activity,
+                                            description="activity"),
+            "sample": ipywidgets.IntSlider(value=sample, min=0, max=49, description="sample", **slider_style),
+            "camera": ipywidgets.Dropdown(options=list(self.cameras), value=camera_id, description="camera"),
+        }
+        for name, label in self.SLIDERS.items():
+            low, high = self.RANGES[name]
+            controls[name] = ipywidgets.FloatSlider(min=low, max=high, step=1.0, description=label,
+                                                    readout_format=".0f", **slider_style)
+
+        figure = Figure(figsize=(10, 4.4))
+        self.ax_2d = figure.add_subplot(1, 2, 1)
+        ax_3d = figure.add_subplot(1, 2, 2, projection="3d")
+        self._drawn, self._syncing = None, False
+        self._base = self._draw_angles(activity, sample)
+        pose = self._pose(self._base)
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, np.zeros((16, 2)))
+        self.ax_2d.set_aspect("equal", adjustable="box")   # fixed image limits, set in redraw
+        viz.side_legend(self.ax_2d)
+        box = np.array([[-1000.0, -1000.0, 0.0], [1000.0, 1000.0, 2000.0]])
+        self.lines_3d = viz.draw_skeleton_3d(ax_3d, pose, frame="world", bounds=box,
+                                             title="3D pose in the world (mm)")
+        (self.camera_line,) = ax_3d.plot([], [], [], ls="--", color="k", lw=1, label="towards the camera")
+        ax_3d.legend(fontsize="x-small", loc="upper left")
+        super().__init__(figure, controls)
+        self.redraw()
+
+    def _draw_angles(self, activity, sample):
+        rng = np.random.default_rng([self.seed, sample, synthetic.ACTIVITIES.index(activity)])
+        return synthetic.sample_angles(1, activity, rng)
+
+    def _pose(self, angles):
+        pose = synthetic.pose_from_angles(angles, self.body)[0]
+        pose[:, 2] -= min(pose[3, 2], pose[6, 2])   # lowest foot on the floor
+        return pose
+
+    def angles(self):
+        """The joint angles of the current pose, degrees (name -> (1,) array)."""
+        values = self.values
+        return {**self._base, **{name: np.array([values[name]]) for name in self.SLIDERS}}
+
+    def current_pose(self):
+        """The current pose in the world frame, (17, 3) mm, root above the centre of the capture area."""
+        return self._pose(self.angles())
+
+    def image(self):
+        """The current pose as the chosen camera sees it: 16 input joints, (16, 2) px."""
+        return self.cameras[self.values["camera"]].project(self.current_pose()[skeleton.INPUT_16])
+
+    def redraw(self):
+        if self._syncing:     # the sliders are being moved to newly drawn angles
+            return
+        values = self.values
+        if self._drawn != (values["activity"], values["sample"]):
+            self._drawn = (values["activity"], values["sample"])
+            self._base = self._draw_angles(*self._drawn)
+            self._syncing = True
+            try:
+                for name in self.SLIDERS:
+                    self.controls[name].value = float(np.round(self._base[name][0]))
+            finally:
+                self._syncing = False
+        pose = self.current_pose()
+        viz.update_skeleton_3d(self.lines_3d, pose, frame="world")
+        cam = self.cameras[values["camera"]]
+        centre = cam.camera_to_world(np.zeros(3))
+        toward = np.array([centre[0], centre[1], 0.0]) / np.linalg.norm(centre[:2]) * 900.0
+        self.camera_line.set_data_3d([0.0, toward[0]], [0.0, toward[1]], [0.0, 0.0])
+        update_skeleton_2d(self.lines_2d, self.image())
+        width, height = cam.size
+        self.ax_2d.set_xlim(0, width)
+        self.ax_2d.set_ylim(height, 0)
+        self.ax_2d.set_title(f"camera {cam.name} (px)")
+        self.figure.suptitle(f"{values['activity']}, sample {values['sample']}", fontsize="small")

@@ -134,3 +134,39 @@ def test_averaged_bone_is_the_distance_from_the_parent_to_the_ray():
     to_ray = np.linalg.norm(parent - (parent @ ray) * ray)
     assert averaged_bone_length(parent[None], child[None])[0] == pytest.approx(to_ray)
     assert to_ray < np.linalg.norm(child - parent)
+
+
+# --- notebook 02: the pose explorer ----------------------------------------------------------
+
+def test_pose_explorer_redraws_from_its_controls():
+    from mdnlib import realism, skeleton, widgets
+
+    explorer = widgets.PoseExplorer(activity="Sitting", sample=3)
+    # the sliders show the drawn angles, and the figure shows the pose they make
+    sitting_knee = explorer.values["knee_r"]
+    assert sitting_knee > 45
+    pose = explorer.current_pose()
+    assert min(pose[3, 2], pose[6, 2]) == pytest.approx(0.0)      # lowest foot on the floor
+    shin = explorer.lines_3d[2].get_data_3d()                      # bone RKnee -> RFoot
+    np.testing.assert_allclose(np.array(shin)[:, 1], pose[3])
+
+    explorer.controls["knee_r"].value = 90.0
+    pose = explorer.current_pose()
+    right_knee = realism.joint_angles(pose[None])["knee flexion"][0]
+    assert right_knee == pytest.approx(90.0, abs=1e-6)
+    np.testing.assert_allclose(np.array(explorer.lines_3d[2].get_data_3d())[:, 1], pose[3])
+    cam = explorer.cameras[explorer.values["camera"]]
+    image = cam.project(pose[skeleton.INPUT_16])
+    np.testing.assert_allclose(explorer.image(), image)
+    np.testing.assert_allclose(np.array(explorer.lines_2d[2].get_data())[:, 1], image[3])
+
+    # another camera: same 3D pose, another image
+    explorer.controls["camera"].value = "58860488"
+    np.testing.assert_allclose(explorer.current_pose(), pose)
+    assert np.abs(explorer.image() - image).max() > 50
+
+    # another activity draws new angles and moves the sliders to them
+    explorer.controls["activity"].value = "Walking"
+    assert explorer.values["knee_r"] != 90.0
+    assert explorer.values["knee_r"] == pytest.approx(explorer.angles()["knee_r"][0])
+    assert "Walking" in explorer.figure._suptitle.get_text()
