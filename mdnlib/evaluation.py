@@ -103,24 +103,14 @@ def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
 def action_table(errors, actions):
     """Per-action means of per-frame errors (mm) and the reported figure (SPEC §4).
 
-    actions: (N,) action or sequence names (see `canonical_actions`).
+    actions: (N,) action names (the two recordings of a Human3.6M action share one name).
 
     Returns {"per_action": {action: mm}, "average": the unweighted mean over actions,
     "all_frames": the mean over frames}.
     """
-    per_action = metrics.per_action_table(errors, canonical_actions(actions))
+    per_action = metrics.per_action_table(errors, actions)
     return {"per_action": per_action, "average": metrics.average_over_actions(per_action),
             "all_frames": float(np.mean(errors))}
-
-
-def canonical_actions(names):
-    """Sequence names -> actions: Human3.6M records each action twice ("Walking", "Walking 1",
-    S1's "TakingPhoto"), and the paper reports one row per action; other names stay as they are."""
-    from mdnlib.sources.h36m import action_of
-
-    names = np.asarray(names)
-    unique, which = np.unique(names, return_inverse=True)
-    return np.array([action_of(str(name)) or str(name) for name in unique])[which.reshape(names.shape)]
 
 
 def format_results(results):
@@ -162,11 +152,11 @@ def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
     info = prepared.test_info
     paths = []
     for i, k in enumerate(frames):
-        subject, action, camera, frame = (info[key][k] for key in ("subject", "action", "camera", "frame"))
+        subject, sequence, camera, frame = (info[key][k] for key in ("subject", "sequence", "camera", "frame"))
         fig = viz.plot_hypotheses(poses_2d[i], prepared.test_3d_mm[k], result.hypotheses[i],
                                   result.weights[i], sigmas=result.sigmas[i],
-                                  title=f"{subject} {action}, camera {camera}, frame {frame}")
-        path = out_dir / f"sample_{i:02d}_{subject}_{action}_{camera}_{frame}.png".replace(" ", "_")
+                                  title=f"{subject} {sequence}, camera {camera}, frame {frame}")
+        path = out_dir / f"sample_{i:02d}_{subject}_{sequence}_{camera}_{frame}.png".replace(" ", "_")
         fig.savefig(path, dpi=80)
         plt.close(fig)
         paths.append(path)

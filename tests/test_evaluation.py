@@ -49,14 +49,6 @@ def test_action_table_reports_the_unweighted_mean_over_actions():
     assert table["all_frames"] == pytest.approx(4.0)
 
 
-def test_the_two_recordings_of_an_action_share_one_row():
-    names = np.array(["Walking", "Walking 1", "TakingPhoto 1", "Photo", "Standing"])
-    np.testing.assert_array_equal(evaluation.canonical_actions(names),
-                                  ["Walking", "Walking", "Photo", "Photo", "Standing"])
-    table = evaluation.action_table([1.0, 3.0, 5.0, 7.0, 9.0], names)
-    assert table["per_action"] == {"Photo": 6.0, "Standing": 9.0, "Walking": 2.0}
-
-
 def _normalizer(std_3d_mm=100.0):
     """Statistics that make the arithmetic easy: 3D numbers are mm / 100."""
     return Normalizer(mean_2d=np.zeros(32), std_2d=np.ones(32), mean_3d=np.zeros(48),
