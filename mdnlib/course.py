@@ -138,18 +138,18 @@ def clean_files(paths=None):
     return changed
 
 
-def execute_notebook(path, timeout=300, env=None):
-    """Run a notebook top to bottom in a fresh kernel, in its own folder; returns it executed.
+def execute_notebook(nb, cwd, timeout=300, env=None):
+    """Run a notebook top to bottom in a fresh kernel with working directory `cwd`; returns it.
 
-    `env`: extra environment variables for the kernel, e.g. {"MDNLIB_QUICK": "1"}.
+    `timeout` is per cell (s); `env`: extra environment variables for the kernel, e.g.
+    {"MDNLIB_QUICK": "1"}. Raises nbclient's CellExecutionError at the first failing cell.
     """
     import os
 
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
+                            resources={"metadata": {"path": str(cwd)}})
     client.execute(env={**os.environ, **(env or {})})
     return nb
 
@@ -164,7 +164,8 @@ def write_report(out_dir, paths=None, timeout=600):
     written = []
     for path in notebook_paths(paths):
         print(f"executing {path.name} ...", flush=True)
-        html, _ = exporter.from_notebook_node(execute_notebook(path, timeout))
+        nb = execute_notebook(nbformat.read(path, as_version=4), path.parent, timeout)
+        html, _ = exporter.from_notebook_node(nb)
         target = out_dir / path.with_suffix(".html").name
         target.write_text(html)
         written.append(target)

@@ -167,7 +167,8 @@ def count_flips(pose, min_gap=20.0):
     Bones whose flip moves the joint by less than `min_gap` mm (bones nearly parallel to the
     image plane) do not give a new pose. Returns a dict: `bones` (the ambiguous joints),
     `total` = 2**len(bones), `plausible` (poses breaking no joint limit, the input included)
-    and `broken` ({rule: how many poses break it}).
+    `broken` ({rule: how many poses break it}) and `plausible_flips` (boolean masks (P, 17) for
+    `flip_bones`, the unflipped pose first).
     """
     pose = np.asarray(pose, dtype=float)
     bones = [int(k) for k in np.flatnonzero(flip_gaps(pose) >= min_gap)]
@@ -179,7 +180,8 @@ def count_flips(pose, min_gap=20.0):
     broken_any = np.any(np.stack(list(rules.values())), axis=0)
     return {"bones": [skeleton.JOINTS_17[k] for k in bones], "total": len(combos),
             "plausible": int(np.sum(~broken_any)),
-            "broken": {rule: int(v.sum()) for rule, v in rules.items()}}
+            "broken": {rule: int(v.sum()) for rule, v in rules.items()},
+            "plausible_flips": masks[~broken_any]}
 
 
 # --- Bishop's 1-D inverse problem (notebook 04) ---------------------------------------------

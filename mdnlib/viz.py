@@ -1,6 +1,6 @@
 """Static matplotlib figures of the course: skeletons in 2D and 3D, hypotheses, training curves.
 
-Used in every notebook; never trains anything. Colour convention (the person's own sides):
+Used in notebooks 01-07; never trains anything. Colour convention (the person's own sides):
 left limbs blue, right limbs red, centre (spine, head) dark grey; `side_legend` draws it.
 
 Camera-frame poses (x right, y down, z forward = depth, mm) are drawn upright: the plot's
@@ -89,15 +89,16 @@ def to_plot_coords(pose, frame="camera"):
     raise ValueError(f"frame must be 'camera' or 'world', got {frame!r}")
 
 
-def set_axes_equal(ax, points, frame="camera", margin=1.1):
-    """Equal-aspect 3D limits: a cube around `points` (..., 3) in pose coordinates."""
+def set_axes_equal(ax, points, frame="camera", margin=1.1, zoom=1.2):
+    """Equal-aspect 3D limits: a cube around `points` (..., 3) in pose coordinates; `zoom`
+    enlarges the cube inside its panel."""
     p = to_plot_coords(points, frame).reshape(-1, 3)
     centre = (p.max(axis=0) + p.min(axis=0)) / 2
     radius = max(float(np.max(p.max(axis=0) - p.min(axis=0))) / 2 * margin, 1.0)
     ax.set_xlim(centre[0] - radius, centre[0] + radius)
     ax.set_ylim(centre[1] - radius, centre[1] + radius)
     ax.set_zlim(centre[2] - radius, centre[2] + radius)
-    ax.set_box_aspect((1, 1, 1))
+    ax.set_box_aspect((1, 1, 1), zoom=zoom)
 
 
 def draw_skeleton_3d(ax, pose, frame="camera", *, color=None, alpha=1.0, linewidth=2.0,
