@@ -16,6 +16,11 @@ raises NotImplementedError lets that error through, as nbgrader expects.
 | `check_zscore` | 02 | `mdnlib.dataset.Normalizer` |
 | `check_mpjpe` | 03 | `mdnlib.metrics.mpjpe` |
 | `check_averaged_bone_length` | 03 | midpoint of `mdnlib.toy.bone_candidates` |
+| `check_mixture_head` | 05 | `mdnlib.models.MixtureHead` |
+| `check_kernels_in_use` | 05 | `mdnlib.metrics.kernel_usage` |
+| `check_procrustes` | 06 | `mdnlib.metrics.procrustes_align` |
+| `check_best_and_most_likely` | 06 | `mdnlib.metrics.best_of_m` |
+| `check_calibration_ece` | 06 | `mdnlib.metrics.coverage`, `expected_calibration_error` |
 """
 import numpy as np
 
@@ -377,3 +382,276 @@ def check_averaged_bone_length(fn):
             _fail(hint)
     _fail(f"for the first bone (length {length[0]:.0f} mm) the averaged bone is {expected[0]:.1f} mm, "
           f"yours is {got[0]:.1f}: midpoint = mean of the two candidates, then its distance to the parent")
+
+
+# --- notebook 05 -----------------------------------------------------------------------------
+
+def _mixture_head_case():
+    """Raw outputs of a small `mdnlib.models.MixtureHead` (M = 5) on random features, and the
+    head's own mixture for the same features."""
+    from mdnlib import models
+
+    rng = np.random.default_rng(9)
+    head = models.MixtureHead(num_kernels=5, name="check_head")
+    features = rng.normal(0.0, 2.0, (6, 24)).astype(np.float32)
+    head.build(features.shape)
+    for layer in (head.means, head.sigmas, head.mixing):     # fixed weights, no global seeding
+        layer.set_weights([rng.normal(0.0, 0.5, w.shape).astype(np.float32) for w in layer.weights])
+    raw = tuple(np.asarray(layer(features), dtype=np.float64)
+                for layer in (head.means, head.sigmas, head.mixing))
+    expected = {key: np.asarray(value, dtype=np.float64) for key, value in head(features).items()}
+    return raw, expected
+
+
+def check_mixture_head(fn):
+    """`fn(mean_raw (B, 48 M), sigma_raw (B, M), alpha_raw (B, M)) -> (mu (B, M, 48), sigma (B, M),
+    alpha (B, M))`: the three linear outputs of the head turned into a mixture, as
+    `mdnlib.models.MixtureHead` does (original layout, ELU + 1 clipped to [1e-15, 1e15], softmax
+    clipped to [1e-8, 1])."""
+    (mean_raw, sigma_raw, alpha_raw), expected = _mixture_head_case()
+    batch, kernels = sigma_raw.shape
+    value = fn(mean_raw.copy(), sigma_raw.copy(), alpha_raw.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        _fail("return three arrays, (mu, sigma, alpha)")
+    mu, sigma, alpha = (np.asarray(v, dtype=float) for v in value)
+    for name, got, want in (("mu", mu, expected["mu"]), ("sigma", sigma, expected["sigma"]),
+                            ("alpha", alpha, expected["alpha"])):
+        if got.shape != want.shape:
+            _fail(f"{name} has shape {got.shape}, expected {want.shape}")
+    if not np.allclose(mu, expected["mu"], rtol=1e-4, atol=1e-5):
+        if np.allclose(mu, mean_raw.reshape(batch, kernels, -1), rtol=1e-4, atol=1e-5):
+            _fail("mu is in the wrong layout: output j of the means layer is coordinate j // M of "
+                  "kernel j % M (the original code's layout), so reshape to (B, 48, M) and then "
+                  "swap the last two axes")
+        _fail("mu differs from mdnlib's: the means are the linear outputs themselves, "
+              "reshaped to (B, 48, M) and transposed to (B, M, 48)")
+    if not np.allclose(sigma, expected["sigma"], rtol=1e-4, atol=1e-6):
+        if np.allclose(sigma, np.exp(sigma_raw), rtol=1e-4):
+            _fail("exp(x) grows so fast that one large input overflows the loss: the paper uses "
+                  "ELU(x) + 1, positive and only linear for large x")
+        if np.any(sigma <= 0):
+            _fail("your sigma can be 0 or negative: use ELU(x) + 1 (ELU(x) = x for x > 0, "
+                  "exp(x) - 1 otherwise), clipped to at least 1e-15")
+        _fail("sigma differs from ELU(x) + 1 clipped to [1e-15, 1e15]")
+    if not np.allclose(alpha, expected["alpha"], rtol=1e-4, atol=1e-7):
+        if np.allclose(alpha.sum(axis=0), 1.0, atol=1e-6):
+            _fail("your weights sum to 1 over the batch: take the softmax over the kernels, the "
+                  "last axis (axis=-1), separately for every example")
+        if not np.allclose(alpha.sum(axis=-1), 1.0, atol=1e-4):
+            _fail("your mixing weights do not sum to 1 over the kernels: apply a softmax, "
+                  "exp(x_k - max x) / sum_j exp(x_j - max x)")
+        _fail("alpha differs from the softmax over the kernels, clipped to [1e-8, 1]")
+    extreme = np.array([[-1e4, -40.0, 0.0, 40.0, 1e4]])
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        value = fn(np.zeros((1, 48 * 5)), extreme, np.array([[-1e4, 0.0, 0.0, 0.0, 1e4]]))
+    sigma, alpha = np.asarray(value[1], dtype=float), np.asarray(value[2], dtype=float)
+    if not np.all(np.isfinite(sigma)) or not np.all(np.isfinite(alpha)):
+        _fail("for raw inputs of +-1e4 your sigma or alpha is not finite: exp() overflows. For ELU "
+              "use exp only of min(x, 0); for the softmax subtract the largest input first")
+    if sigma.min() < 1e-15:
+        _fail(f"your sigma reaches {sigma.min():.3g} for a very negative input: clip it to at "
+              "least 1e-15, the paper's floor, or log(sigma) and 1/sigma^2 blow up")
+    if alpha.min() < 1e-8:
+        _fail(f"a mixing weight reaches {alpha.min():.3g}: clip alpha to at least 1e-8, as the "
+              "paper does, so that log(alpha) stays finite")
+    _passed("your mixture matches mdnlib.models.MixtureHead, extreme inputs included")
+
+
+def check_kernels_in_use(fn):
+    """`fn(alphas (N, M), threshold) -> (N,)`: per example, the number of kernels whose weight
+    exceeds the threshold; its mean is `mdnlib.metrics.kernel_usage`."""
+    from mdnlib import metrics
+
+    rng = np.random.default_rng(10)
+    alphas = rng.dirichlet([3.0, 1.0, 0.3, 0.1, 0.05], size=40)
+    threshold = 0.05
+    expected = np.sum(alphas > threshold, axis=-1)
+    value = fn(alphas.copy(), threshold)
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    got = np.asarray(value, dtype=float)
+    if got.size == 1:
+        _fail("return one count per example, shape (N,): the histogram needs them; their mean "
+              "is the kernel usage")
+    if got.shape == (alphas.shape[1],):
+        _fail("you counted per kernel (over the examples, axis 0); count per example, over the "
+              "kernels (axis=-1)")
+    if got.shape != expected.shape:
+        _fail(f"{fn.__name__} returned shape {got.shape}, expected {expected.shape}")
+    if np.array_equal(got, expected):
+        return _passed(f"your counts match; their mean, {metrics.kernel_usage(alphas, threshold):.2f} "
+                       "kernels, is mdnlib.metrics.kernel_usage")
+    if np.array_equal(got, alphas.shape[1] - expected):
+        _fail("you counted the unused kernels: count those whose weight is ABOVE the threshold")
+    if np.allclose(got, np.sum(np.where(alphas > threshold, alphas, 0.0), axis=-1)):
+        _fail("you summed the weights of the kernels in use; count them instead (one per kernel)")
+    _fail(f"the first example has weights {alphas[0].round(3)}: {expected[0]} of them exceed "
+          f"{threshold}, your count is {got[0]:g}")
+
+
+# --- notebook 06 -----------------------------------------------------------------------------
+
+def _rotation(rng):
+    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def _procrustes_case():
+    """Predictions that are rotated, scaled, shifted and noisy copies of the ground truth, and
+    one mirror image (where the unconstrained best fit is a reflection)."""
+    rng = np.random.default_rng(11)
+    gt = rng.normal(0.0, 250.0, (5, 17, 3))
+    pred = np.empty_like(gt)
+    for i in range(len(gt)):
+        pred[i] = rng.uniform(0.7, 1.3) * gt[i] @ _rotation(rng) + rng.normal(0.0, 200.0, 3)
+    pred += rng.normal(0.0, 15.0, pred.shape)
+    pred[-1] = gt[-1] * np.array([1.0, 1.0, -1.0])      # a depth flip: mirror image
+    return pred, gt
+
+
+def _align_variant(pred, gt, reflection_fix=True, scale=True, translate=True, transpose=False):
+    """Procrustes alignment with one ingredient switched off (the typical mistakes)."""
+    mu_p, mu_g = pred.mean(axis=-2, keepdims=True), gt.mean(axis=-2, keepdims=True)
+    p, g = pred - mu_p, gt - mu_g
+    u, s, vt = np.linalg.svd(np.swapaxes(p, -1, -2) @ g)
+    if reflection_fix:
+        sign = np.sign(np.linalg.det(u @ vt))
+        s, u = s.copy(), u.copy()
+        s[..., -1] *= sign
+        u[..., :, -1] *= sign[..., None]
+    rotation = u @ vt
+    if transpose:
+        rotation = np.swapaxes(rotation, -1, -2)
+    factor = s.sum(axis=-1) / np.sum(p ** 2, axis=(-2, -1)) if scale else np.ones(len(p))
+    return factor[:, None, None] * (p @ rotation) + (mu_g if translate else 0.0)
+
+
+def check_procrustes(fn):
+    """`fn(pred (N, J, 3), gt (N, J, 3)) -> (N, J, 3)`: each predicted pose moved onto its ground
+    truth by the best rotation, scale and translation, reflections excluded, as
+    `mdnlib.metrics.procrustes_align`."""
+    from mdnlib import metrics
+
+    pred, gt = _procrustes_case()
+    expected = metrics.procrustes_align(pred, gt)
+    value = fn(pred.copy(), gt.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    got = np.asarray(value, dtype=float)
+    if got.shape != expected.shape:
+        _fail(f"{fn.__name__} returned shape {got.shape}, expected {expected.shape}: the aligned poses")
+    if np.allclose(got, expected, atol=1e-3):
+        return _passed("your alignment matches mdnlib.metrics.procrustes_align, mirror image included")
+    if np.allclose(got[:-1], expected[:-1], atol=1e-3):
+        if np.allclose(got[-1], gt[-1], atol=1e-3):
+            _fail("the last pose is the ground truth's mirror image, and your alignment turned it "
+                  "into the ground truth with a REFLECTION (det = -1), which is not a rigid motion. "
+                  "When det(U V^T) < 0, flip the sign of the last singular vector and value")
+        _fail("all poses but the mirrored one match: check the reflection fix (flip the last "
+              "column of U and the last singular value when det(U V^T) < 0)")
+    hints = [
+        (_align_variant(pred, gt, scale=False), "rotation and translation are right, the scale is "
+         "missing: multiply by s = trace(S) / ||pred - mean||^2 (Protocol 2 also corrects the size)"),
+        (_align_variant(pred, gt, translate=False), "you left the aligned pose centred at the origin: "
+         "add the ground truth's centre (mean over joints) back"),
+        (_align_variant(pred, gt, transpose=True), "the rotation is transposed: with row vectors "
+         "(pose @ R) and the SVD of pred_c^T gt_c = U S V^T, R = U V^T"),
+        (pred, "nothing changed: centre both poses, find the rotation from the SVD of the "
+               "cross-covariance pred_c^T gt_c, then scale and translate"),
+    ]
+    for wrong, hint in hints:
+        if np.allclose(got, wrong, atol=1e-3):
+            _fail(hint)
+    error = metrics.mpjpe(got, gt)
+    if np.any(error < metrics.mpjpe(expected, gt) - 1e-3):
+        _fail("your aligned poses are closer to the ground truth than the best proper similarity "
+              "transform allows: do you use the ground truth beyond the alignment, or a reflection?")
+    _fail(f"after your alignment the first pose is {error[0]:.1f} mm from the ground truth, "
+          f"after the reference alignment {metrics.mpjpe(expected, gt)[0]:.1f} mm")
+
+
+def check_best_and_most_likely(fn):
+    """`fn(errors (N, M) mm, alphas (N, M)) -> (best (N,), most_likely (N,))`: the error of the
+    best hypothesis (the paper's figure) and of the hypothesis with the largest weight."""
+    from mdnlib import metrics
+
+    rng = np.random.default_rng(12)
+    errors = rng.uniform(30.0, 150.0, (30, 5))
+    alphas = rng.dirichlet(np.ones(5), size=30)
+    best = metrics.best_of_m(errors)
+    likely = errors[np.arange(30), alphas.argmax(axis=1)]
+    value = fn(errors.copy(), alphas.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        _fail("return two arrays, (best, most_likely), one error per example each")
+    got_best, got_likely = (np.asarray(v, dtype=float) for v in value)
+    if got_best.shape != best.shape or got_likely.shape != likely.shape:
+        _fail(f"return one error per example, shape ({len(errors)},), for both; got "
+              f"{got_best.shape} and {got_likely.shape}")
+    if not np.allclose(got_best, best):
+        if np.allclose(got_best, errors.mean(axis=1)):
+            _fail("best-of-M takes the MINIMUM over the hypotheses, not their mean")
+        if np.allclose(got_best, np.sum(alphas * errors, axis=1)):
+            _fail("the paper's best-of-M is not weighted by alpha: take the minimum error over "
+                  "the M hypotheses")
+        _fail("best: the minimum over the hypotheses (axis=-1) of each example's errors")
+    if not np.allclose(got_likely, likely):
+        if np.allclose(got_likely, best):
+            _fail("most_likely is the error of the hypothesis with the largest weight alpha, "
+                  "whether or not it is the best one: index errors with argmax(alphas)")
+        if np.allclose(got_likely, errors[np.arange(30), alphas.argmin(axis=1)]):
+            _fail("you picked the hypothesis with the SMALLEST weight: use argmax")
+        if np.allclose(got_likely, errors[np.arange(30), errors.argmax(axis=1)]):
+            _fail("you picked the largest error; pick the largest weight: argmax over alphas")
+        _fail("most_likely: errors[n, argmax_k alphas[n, k]] for every example n")
+    _passed(f"your errors match; on these numbers best-of-M is {best.mean():.0f} mm, the most "
+            f"likely hypothesis {likely.mean():.0f} mm")
+
+
+def check_calibration_ece(fn):
+    """`fn(radii (K,), levels (L,)) -> (coverage (L,), ece)`: the fraction of radii within the
+    chi-3 quantile of each level, and the mean absolute gap to the levels, as
+    `mdnlib.metrics.coverage` and `mdnlib.metrics.expected_calibration_error`."""
+    from mdnlib import metrics
+
+    rng = np.random.default_rng(13)
+    radii = np.linalg.norm(rng.normal(size=(4000, 3)), axis=1) * rng.choice([0.6, 1.7], size=4000)
+    levels = metrics.CALIBRATION_LEVELS
+    observed = metrics.coverage(radii, levels)
+    ece = metrics.expected_calibration_error(observed, levels)
+    value = fn(radii.copy(), levels.copy())
+    if value is None:
+        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        _fail("return two things, (coverage, ece): the coverage per level and one number")
+    got_coverage = np.asarray(value[0], dtype=float)
+    got_ece = np.asarray(value[1], dtype=float)
+    if got_coverage.shape != levels.shape:
+        _fail(f"coverage must hold one fraction per level, shape {levels.shape}; got {got_coverage.shape}")
+    if not np.allclose(got_coverage, observed, atol=1e-9):
+        if np.allclose(got_coverage, [np.mean(radii <= p) for p in levels]):
+            _fail("you compared the radii with the level p itself; compare them with the radius "
+                  "that holds a fraction p of a 3-D standard normal: metrics.chi3_quantile(p)")
+        if np.allclose(got_coverage, [np.sum(radii <= metrics.chi3_quantile(p)) for p in levels]):
+            _fail("coverage is a fraction of the radii (a mean), not a count")
+        if np.allclose(got_coverage, [np.mean(radii > metrics.chi3_quantile(p)) for p in levels]):
+            _fail("you counted the radii OUTSIDE the ball: coverage is the fraction inside, r <= quantile")
+        _fail(f"at level {levels[9]} the coverage is {observed[9]:.3f}, yours is {got_coverage[9]:.3f}: "
+              "mean(radii <= metrics.chi3_quantile(level))")
+    if got_ece.size != 1:
+        _fail("the ECE is one number, the mean over the levels")
+    got_ece = float(got_ece.reshape(()))
+    if np.isclose(got_ece, ece, atol=1e-9):
+        return _passed(f"your coverage and ECE ({got_ece:.3f}) match mdnlib.metrics")
+    gaps = observed - levels
+    if np.isclose(got_ece, gaps.mean()) or np.isclose(got_ece, -gaps.mean()):
+        _fail("over- and under-coverage cancel in a signed mean: average the ABSOLUTE gaps")
+    if np.isclose(got_ece, np.abs(gaps).max()):
+        _fail("that is the largest gap (a maximum calibration error); the ECE is their mean")
+    if np.isclose(got_ece, np.sqrt(np.mean(gaps ** 2))):
+        _fail("that is a root-mean-square gap; the ECE here is the mean absolute gap")
+    _fail(f"the ECE is {ece:.4f}, yours is {got_ece:.4f}: mean over levels of |coverage - level|")
