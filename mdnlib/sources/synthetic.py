@@ -112,22 +112,47 @@ def _set_legs_by_lead(a, lead_left, lead, trail):
         _set_leg(a, side, *chosen)
 
 
-def _gait(phase, hip_mean, hip_amp, knee_stance, knee_swing):
-    """Hip flexion and knee flexion over a gait cycle (phase 0 = heel strike), in degrees."""
-    hip = hip_mean + hip_amp * np.cos(phase)
-    wrap = lambda t: (t + np.pi) % (2 * np.pi) - np.pi  # noqa: E731
-    knee = (3 + knee_stance * np.exp(-0.5 * (wrap(phase - 0.9) / 0.45) ** 2)
-            + knee_swing * np.exp(-0.5 * (wrap(phase - 4.5) / 0.6) ** 2))
-    return hip, knee
+@dataclass(frozen=True)
+class Gait:
+    """A gait cycle: thigh swing (mean, amplitude range), knee flexion (floor, bump after heel
+    strike, swing peak per degree of stride and the phase of that peak), trunk lean, arm swing
+    (amplitude range, offset: negative = arms mostly behind) and elbow (mean, change per degree of
+    arm swing). Degrees; phase 0 = heel strike of the left leg."""
+
+    hip_mean: float
+    hip_amp: tuple
+    knee_floor: float
+    knee_stance: float
+    knee_swing_per_amp: float
+    swing_peak: float
+    lean: float
+    arm_amp: tuple
+    arm_offset: float
+    elbow: float
+    elbow_per_swing: float
+
+    def legs(self, phase, amp):
+        """Thigh (world flexion) and knee flexion of a leg at `phase`, for stride amplitude `amp`."""
+        hip = self.hip_mean + amp * np.cos(phase)
+        wrap = lambda t: (t + np.pi) % (2 * np.pi) - np.pi  # noqa: E731
+        knee = (self.knee_floor + self.knee_stance * np.exp(-0.5 * (wrap(phase - 0.9) / 0.5) ** 2)
+                + self.knee_swing_per_amp * amp * np.exp(-0.5 * (wrap(phase - self.swing_peak) / 0.6) ** 2))
+        return hip, knee
+
+
+WALK = Gait(hip_mean=7, hip_amp=(18, 28), knee_floor=10, knee_stance=22, knee_swing_per_amp=2.4,
+            swing_peak=4.9, lean=-2, arm_amp=(12, 25), arm_offset=0, elbow=30, elbow_per_swing=1.0)
+RUN = Gait(hip_mean=10, hip_amp=(25, 38), knee_floor=22, knee_stance=25, knee_swing_per_amp=2.4,
+           swing_peak=5.4, lean=4, arm_amp=(25, 45), arm_offset=-20, elbow=100, elbow_per_swing=0.4)
 
 
 def _stance_upright(a, rng, n, shift):
     a["pelvis_pitch"], a["pelvis_roll"] = _g(rng, 3, 4, n), _g(rng, 0, 6 if shift else 3, n)
     a["spine_flex"], a["spine_side"] = _g(rng, 3, 5, n), _g(rng, 0, 4, n)
     lead = _random_sides(rng, n)
-    bent = (_g(rng, 8 if shift else 0, 6, n), _g(rng, 4, 4, n), _g(rng, 5, 8, n),
-            np.abs(_g(rng, 18 if shift else 4, 8 if shift else 4, n)))
-    straight = (_g(rng, 0, 4, n), _g(rng, 4, 3, n), _g(rng, 5, 8, n), np.abs(_g(rng, 3, 3, n)))
+    bent = (_g(rng, 8 if shift else 2, 6, n), _g(rng, 0, 4, n), _g(rng, 5, 8, n),
+            np.abs(_g(rng, 22 if shift else 10, 8 if shift else 5, n)))
+    straight = (_g(rng, 0, 4, n), _g(rng, 0, 3, n), _g(rng, 5, 8, n), np.abs(_g(rng, 8, 5, n)))
     _set_legs_by_lead(a, lead, bent, straight)
 
 
@@ -139,21 +164,16 @@ def _stance_step(a, rng, n):
     _set_legs_by_lead(a, _random_sides(rng, n), front, back)
 
 
-def _stance_gait(a, rng, n, running):
+def _stance_gait(a, rng, n, gait):
     """Walking or running: one phase drives both legs half a cycle apart (and, later, the arms)."""
     phase = _u(rng, 0, 2 * np.pi, n)
     a["phase"] = phase
-    if running:
-        a["pelvis_pitch"], a["spine_flex"] = _g(rng, 10, 4, n), _g(rng, 6, 4, n)
-        amp, params = rng.uniform(25, 40, n), (15, 35, 2.4)
-    else:
-        a["pelvis_pitch"], a["spine_flex"] = _g(rng, 4, 3, n), _g(rng, 3, 3, n)
-        amp, params = rng.uniform(14, 24, n), (8, 15, 2.5)
+    a["pelvis_pitch"], a["spine_flex"] = _g(rng, gait.lean / 2, 3, n), _g(rng, gait.lean / 2, 3, n)
     a["spine_twist"] = 6 * np.cos(phase) + _g(rng, 0, 3, n)
+    amp = rng.uniform(*gait.hip_amp, n)
     for side, offset in (("l", 0.0), ("r", np.pi)):
-        # longer strides lift the swinging knee higher
-        hip, knee = _gait(phase + offset, params[0], amp, params[1], params[2] * amp)
-        _set_leg(a, side, hip + _g(rng, 0, 4, n), _g(rng, 3, 3, n), _g(rng, 5, 6, n),
+        hip, knee = gait.legs(phase + offset, amp)
+        _set_leg(a, side, hip + _g(rng, 0, 4, n), _g(rng, -3, 3, n), _g(rng, 5, 6, n),
                  knee + _g(rng, 0, 6, n))
 
 
@@ -203,8 +223,8 @@ def _stance_climb(a, rng, n):
 
 def _stance_hang(a, rng, n):
     """Hanging or swinging: legs free, anywhere from straight down to bent forward."""
-    a["pelvis_pitch"], a["spine_flex"] = _g(rng, -5, 12, n), _g(rng, 0, 10, n)
-    together = _u(rng, -15, 60, n)
+    a["pelvis_pitch"], a["spine_flex"] = _g(rng, -12, 14, n), _g(rng, -5, 10, n)
+    together = _u(rng, -15, 90, n)
     for side in "lr":
         _set_leg(a, side, together + _g(rng, 0, 12, n), _g(rng, 6, 7, n), _g(rng, 5, 10, n),
                  _u(rng, 0, 100, n))
@@ -223,8 +243,8 @@ STANCES = {
     "stand": lambda a, rng, n: _stance_upright(a, rng, n, shift=False),
     "shift": lambda a, rng, n: _stance_upright(a, rng, n, shift=True),
     "step": _stance_step,
-    "walk": lambda a, rng, n: _stance_gait(a, rng, n, running=False),
-    "run": lambda a, rng, n: _stance_gait(a, rng, n, running=True),
+    "walk": lambda a, rng, n: _stance_gait(a, rng, n, WALK),
+    "run": lambda a, rng, n: _stance_gait(a, rng, n, RUN),
     "sit": _stance_sit, "squat": _stance_squat, "bend": _stance_bend,
     "climb": _stance_climb, "hang": _stance_hang, "jump": _stance_jump,
 }
@@ -239,7 +259,7 @@ def _hanging_arm(a, side, rng, n):
     # the torso keeps a hanging arm from swinging inwards: its plane stays side to forward
     plane = np.clip(np.degrees(np.arctan2(down[0], lateral)) + _g(rng, 0, 20, n), -30, 100)
     elev = np.degrees(np.arccos(np.clip(-down[2], -1, 1)))
-    return plane, elev + np.abs(_g(rng, 8, 6, n)), _g(rng, 0, 15, n), _u(rng, 5, 35, n)
+    return plane, elev + np.abs(_g(rng, 8, 6, n)), _g(rng, 0, 15, n), _u(rng, 10, 50, n)
 
 
 def _sagittal(angle):
@@ -247,32 +267,32 @@ def _sagittal(angle):
     return np.where(angle >= 0, 90.0, -90.0), np.abs(angle)
 
 
-def _swing_arm(a, side, rng, n, running):
-    """Arm swing of gait: forward when the opposite leg is forward."""
-    phase = a.get("phase", np.full(n, np.nan))
-    phase = np.where(np.isnan(phase), rng.uniform(0, 2 * np.pi, n), phase)
+def _swing_arm(a, side, rng, n, gait):
+    """Arm swing of gait: forward when the opposite leg is forward, the elbow bending as it comes."""
+    phase = np.where(np.isnan(a["phase"]), rng.uniform(0, 2 * np.pi, n), a["phase"])
     own_leg_offset = 0.0 if side == "l" else np.pi
-    amp = rng.uniform(30, 55, n) if running else rng.uniform(12, 30, n)
-    plane, elev = _sagittal(-amp * np.cos(phase + own_leg_offset) + (15 if running else 3))
-    elbow = (rng.uniform(70, 110, n) if running else rng.uniform(8, 30, n)) + 0.3 * elev
-    return plane + _g(rng, -10, 10, n), elev, _g(rng, 0, 10, n), elbow
+    swing = -rng.uniform(*gait.arm_amp, n) * np.cos(phase + own_leg_offset) + gait.arm_offset
+    plane, elev = _sagittal(swing)
+    elbow = gait.elbow + gait.elbow_per_swing * swing + _g(rng, 0, 10, n)
+    return plane + _g(rng, 0, 15, n), elev, _g(rng, 0, 10, n), elbow
 
 
 # Arm gestures: (plane, elevation, rotation, elbow) distributions in degrees.
 GESTURES = {
     "hang": _hanging_arm,
-    "swing_walk": lambda a, s, rng, n: _swing_arm(a, s, rng, n, running=False),
-    "swing_run": lambda a, s, rng, n: _swing_arm(a, s, rng, n, running=True),
+    "swing_walk": lambda a, s, rng, n: _swing_arm(a, s, rng, n, WALK),
+    "swing_run": lambda a, s, rng, n: _swing_arm(a, s, rng, n, RUN),
     "hips": lambda a, s, rng, n: (_g(rng, 0, 15, n), _u(rng, 25, 50, n), _u(rng, -85, -55, n), _u(rng, 80, 120, n)),
-    "crossed": lambda a, s, rng, n: (_u(rng, 95, 130, n), _u(rng, 15, 40, n), _u(rng, -40, 0, n), _u(rng, 100, 135, n)),
+    "crossed": lambda a, s, rng, n: (_u(rng, 95, 130, n), _u(rng, 20, 45, n), _u(rng, -90, -50, n), _u(rng, 100, 135, n)),
     "hold": lambda a, s, rng, n: (_u(rng, 40, 110, n), _u(rng, 10, 55, n), _u(rng, -40, 20, n), _u(rng, 50, 120, n)),
     "lap": lambda a, s, rng, n: (_u(rng, 50, 100, n), _u(rng, 10, 40, n), _u(rng, -30, 10, n), _u(rng, 30, 90, n)),
-    "reach": lambda a, s, rng, n: (_u(rng, -30, 135, n), _u(rng, 20, 175, n), _g(rng, 0, 25, n), _u(rng, 0, 40, n)),
-    "raised": lambda a, s, rng, n: (_u(rng, -10, 110, n), _u(rng, 100, 180, n), _g(rng, 10, 25, n), _u(rng, 0, 70, n)),
+    "reach": lambda a, s, rng, n: (_u(rng, -30, 135, n), _u(rng, 20, 175, n), _g(rng, 0, 25, n), _u(rng, 5, 60, n)),
+    "raised": lambda a, s, rng, n: (_u(rng, -10, 110, n), _u(rng, 90, 175, n), _g(rng, 10, 25, n), _u(rng, 10, 90, n)),
     "wave": lambda a, s, rng, n: (_u(rng, -10, 70, n), _u(rng, 60, 140, n), _u(rng, 40, 90, n), _u(rng, 40, 120, n)),
-    "phone": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 20, 65, n), _u(rng, -20, 25, n), _u(rng, 120, 150, n)),
-    "guard": lambda a, s, rng, n: (_u(rng, 60, 110, n), _u(rng, 15, 50, n), _u(rng, -10, 40, n), _u(rng, 100, 145, n)),
-    "back": lambda a, s, rng, n: (_g(rng, -90, 15, n), _u(rng, 20, 65, n), _g(rng, 0, 15, n), _u(rng, 0, 40, n)),
+    "phone": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 20, 65, n), _u(rng, -40, 0, n), _u(rng, 120, 150, n)),
+    "guard": lambda a, s, rng, n: (_u(rng, 60, 110, n), _u(rng, 15, 50, n), _u(rng, -30, 10, n), _u(rng, 100, 145, n)),
+    "grip": lambda a, s, rng, n: (_u(rng, -20, 110, n), _u(rng, 30, 110, n), _u(rng, -60, 60, n), _u(rng, 40, 130, n)),
+    "back": lambda a, s, rng, n: (_g(rng, -90, 15, n), _u(rng, 15, 45, n), _g(rng, 0, 15, n), _u(rng, 10, 50, n)),
     "down": lambda a, s, rng, n: _reach_down(a, s, rng, n),
 }
 
@@ -301,23 +321,23 @@ ACTIVITY_SPECS = {
     "Walking": Activity({"walk": 1.0}, {"swing_walk": 0.75, "hold": 0.15, "phone": 0.1},
                         {"swing_walk": 0.85, "hold": 0.15}, symmetric=0.2),
     "Running": Activity({"run": 1.0}, {"swing_run": 1.0}, {"swing_run": 1.0}, symmetric=0.0),
-    "Sitting": Activity({"sit": 1.0}, {"lap": 0.35, "hold": 0.25, "raised": 0.15, "phone": 0.1, "crossed": 0.05,
-                                       "hang": 0.1}, {"lap": 0.5, "hold": 0.2, "raised": 0.15, "hang": 0.15},
-                        symmetric=0.4),
-    "Crouching": Activity({"squat": 1.0}, {"down": 0.35, "hold": 0.35, "lap": 0.15, "reach": 0.15},
-                          {"down": 0.4, "hold": 0.35, "lap": 0.25}, symmetric=0.4),
+    "Sitting": Activity({"sit": 1.0}, {"lap": 0.3, "hold": 0.2, "grip": 0.15, "raised": 0.1, "phone": 0.1,
+                                       "crossed": 0.05, "hang": 0.1},
+                        {"lap": 0.4, "hold": 0.15, "grip": 0.15, "raised": 0.1, "hang": 0.2}, symmetric=0.4),
+    "Crouching": Activity({"squat": 1.0}, {"down": 0.3, "hold": 0.3, "grip": 0.15, "lap": 0.1, "reach": 0.15},
+                          {"down": 0.35, "hold": 0.3, "grip": 0.15, "lap": 0.2}, symmetric=0.4),
     "Reaching": Activity({"stand": 0.4, "step": 0.4, "shift": 0.2}, {"reach": 1.0},
                          {"reach": 0.4, "hang": 0.4, "hold": 0.2}, symmetric=0.2),
-    "ArmsRaised": Activity({"stand": 0.35, "shift": 0.15, "hang": 0.3, "step": 0.2}, {"raised": 1.0},
-                           {"raised": 0.7, "reach": 0.3}, symmetric=0.5),
+    "ArmsRaised": Activity({"stand": 0.35, "shift": 0.15, "hang": 0.3, "step": 0.2}, {"raised": 0.8, "grip": 0.2},
+                           {"raised": 0.5, "reach": 0.25, "grip": 0.25}, symmetric=0.5),
     "Bending": Activity({"bend": 0.8, "squat": 0.2}, {"hang": 0.4, "down": 0.4, "hold": 0.2},
                         {"hang": 0.5, "down": 0.4, "hold": 0.1}, symmetric=0.4),
     "Waving": Activity({"stand": 0.4, "shift": 0.3, "walk": 0.2, "sit": 0.1}, {"wave": 1.0},
                        {"hang": 0.6, "hold": 0.2, "hips": 0.2}, symmetric=0.1),
     "Phoning": Activity({"stand": 0.35, "shift": 0.25, "walk": 0.2, "sit": 0.2}, {"phone": 1.0},
                         {"hang": 0.4, "hold": 0.3, "crossed": 0.15, "hips": 0.15}, symmetric=0.0),
-    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1}, {"raised": 0.6, "reach": 0.4},
-                         {"raised": 0.4, "reach": 0.4, "hold": 0.2}, symmetric=0.2),
+    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1}, {"raised": 0.35, "grip": 0.4, "reach": 0.25},
+                         {"raised": 0.25, "grip": 0.4, "reach": 0.2, "hold": 0.15}, symmetric=0.2),
     "Jumping": Activity({"jump": 0.8, "step": 0.2}, {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15},
                         {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15}, symmetric=0.7),
 }
@@ -428,8 +448,10 @@ def pose_from_angles(angles, body=None):
         offset = np.stack([np.full(n, d[0]), sign * (d[1] * np.cos(shrug) - d[2] * np.sin(shrug)),
                            d[1] * np.sin(shrug) + d[2] * np.cos(shrug)], axis=-1)
         P[:, shoulder] = P[:, 8] + bones["shoulder"] * (chest @ offset[..., None])[..., 0]
-        upper = chest @ _chain(_rot(2, -sign * a[f"arm_plane_{s}"]), _rot(0, sign * a[f"arm_elev_{s}"]),
-                               _rot(2, sign * a[f"arm_rot_{s}"]))
+        # swing the hanging arm about a horizontal axis into its plane (no twist), then twist it
+        plane = a[f"arm_plane_{s}"]
+        upper = chest @ _chain(_rot(2, -sign * plane), _rot(0, sign * a[f"arm_elev_{s}"]),
+                               _rot(2, sign * (plane + a[f"arm_rot_{s}"])))
         P[:, elbow] = P[:, shoulder] - bones["upper_arm"] * up(upper)
         fore = upper @ _rot(1, -a[f"elbow_{s}"])
         P[:, wrist] = P[:, elbow] - bones["forearm"] * up(fore)
