@@ -5,7 +5,7 @@ A pose is made in three steps, all vectorised over poses (no Python loop per pos
    by one phase, sitting bends hips and knees together, ...), clipped to anatomical ranges;
 2. forward kinematics on a *body* (bone lengths near the Human3.6M adult averages, with a height and
    proportions per subject), turned to a random heading and placed in the capture area, lowest
-   foot on the floor (world frame like Human3.6M: z up, mm);
+   joint (a foot, mostly) on the floor (world frame like Human3.6M: z up, mm);
 3. projection into the four cameras of the subject (`mdnlib.camera.h36m_cameras`), plus a
    detector-like noise (a few pixels per joint and rare outliers).
 `load_synthetic` builds a whole `PoseSet` (subjects S1, S5-S9, S11 like Human3.6M) and caches it.
@@ -56,7 +56,7 @@ JOINT_RANGES = {
 }
 ANGLE_NAMES = ("yaw",) + tuple(JOINT_RANGES)
 
-CAPTURE_RADIUS_MM = 1000.0   # subjects stand within this distance of the centre of the rig
+CAPTURE_RADIUS_MM = 1200.0   # subjects stand within this distance of the centre of the rig
 # Detector-like 2D noise: per-joint standard deviation (px) in the 16-joint input order
 # (hips and spine are harder to localise than the head), and rare gross outliers.
 NOISE_SIGMA_PX = np.array([5.0, 5.0, 4.0, 4.0, 5.0, 4.0, 4.0, 5.0, 3.5, 3.5, 3.5, 4.0, 4.5, 3.5, 4.0, 4.5])
@@ -482,8 +482,8 @@ def limbs_clear_of_torso(poses, half_width=110.0, half_depth=80.0):
 
 def generate_poses(n, activity, rng, body=None):
     """`n` world poses (n, 17, 3) in mm of one activity: random heading, random place in the
-    capture area, lowest foot on the floor (z = 0). Poses with an arm through the torso are
-    redrawn."""
+    capture area, on the floor: the lowest joint (a foot, unless the subject kneels or touches
+    the ground) at z = 0. Poses with an arm through the torso are redrawn."""
     poses = np.empty((n, 17, 3))
     todo = np.arange(n)
     while todo.size:
@@ -495,7 +495,7 @@ def generate_poses(n, activity, rng, body=None):
     angle = rng.uniform(0, 2 * np.pi, n)
     poses[..., 0] += (radius * np.cos(angle))[:, None]
     poses[..., 1] += (radius * np.sin(angle))[:, None]
-    poses[..., 2] -= np.minimum(poses[:, 3, 2], poses[:, 6, 2])[:, None]
+    poses[..., 2] -= poses[..., 2].min(axis=1, keepdims=True)
     return poses
 
 
