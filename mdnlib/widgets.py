@@ -13,11 +13,13 @@ To add an explorer: subclass `Explorer`, build the figure and the controls in `_
 |---|---|
 | `FlipExplorer` | 01: flip bones; the 2D projection stays, the 3D pose changes |
 | `PoseExplorer` | 02: the synthetic generator by hand: activity, joint angles, camera |
+| `HypothesisBrowser` | 07: the M hypotheses of test samples, their weights, any viewing angle |
+| `PoseEditor` | 07: move 2D joints with sliders, the hypotheses follow live |
 """
 import numpy as np
 from matplotlib.figure import Figure
 
-from mdnlib import camera, skeleton, toy, viz
+from mdnlib import camera, metrics, skeleton, toy, viz
 from mdnlib.sources import synthetic
 
 
@@ -222,3 +224,174 @@ class PoseExplorer(Explorer):
         self.ax_2d.set_ylim(height, 0)
         self.ax_2d.set_title(f"camera {cam.name} (px)")
         self.figure.suptitle(f"{values['activity']}, sample {values['sample']}", fontsize="small")
+
+
+class HypothesisBrowser(Explorer):
+    """Browse the M hypotheses of test samples (notebook 07): the 2D input, every hypothesis in
+    3D (the chosen one in colour, the others grey, the ground truth dashed black) from an
+    adjustable viewing angle, and the mixing weights (the chosen one highlighted).
+
+    pose_2d (N, 16, 2) px; hypotheses (N, M, 17, 3) mm; weights (N, M); gt (N, 17, 3) mm or None;
+    sigmas (N, M) mm or None.
+    """
+
+    def __init__(self, pose_2d, hypotheses, weights, gt=None, sigmas=None, sample=0):
+        import ipywidgets
+
+        self.pose_2d = np.asarray(pose_2d, dtype=float)
+        self.hypotheses = np.asarray(hypotheses, dtype=float)
+        self.weights = np.asarray(weights, dtype=float)
+        self.gt = None if gt is None else np.asarray(gt, dtype=float)
+        self.sigmas = None if sigmas is None else np.asarray(sigmas, dtype=float)
+        count, m = self.weights.shape
+        style = dict(continuous_update=False, style={"description_width": "80px"},
+                     layout=ipywidgets.Layout(width="320px"))
+        controls = {
+            "sample": ipywidgets.IntSlider(value=sample, min=0, max=count - 1, description="test sample", **style),
+            "hypothesis": ipywidgets.IntSlider(value=1, min=1, max=m, description="hypothesis", **style),
+            "azimuth": ipywidgets.IntSlider(value=-60, min=-180, max=180, step=15, description="view (°)", **style),
+        }
+        figure = Figure(figsize=(11, 3.8))
+        self.ax_2d = figure.add_subplot(1, 3, 1)
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.pose_2d[sample], title="2D input (px)")
+        self.ax_3d = figure.add_subplot(1, 3, 2, projection="3d")
+        self.lines_others = [viz.draw_skeleton_3d(self.ax_3d, pose, color="0.7", alpha=0.6, linewidth=1.2,
+                                                  markersize=0, bounds=False)
+                             for pose in self.hypotheses[sample]]
+        self.lines_gt = (None if self.gt is None else
+                         viz.draw_skeleton_3d(self.ax_3d, self.gt[sample], color="k", linewidth=1.2,
+                                              markersize=0, bounds=False))
+        if self.lines_gt is not None:
+            for line in self.lines_gt:
+                line.set_linestyle("--")
+        self.lines_chosen = viz.draw_skeleton_3d(self.ax_3d, self.hypotheses[sample, 0])
+        self.ax_weights = figure.add_subplot(1, 3, 3)
+        self.bars = self.ax_weights.bar(np.arange(1, m + 1), self.weights[sample], color="0.7")
+        self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
+                            xticks=np.arange(1, m + 1), title="mixing weights")
+        super().__init__(figure, controls)
+        self.redraw()
+
+    def redraw(self):
+        values = self.values
+        i, k = values["sample"], values["hypothesis"] - 1
+        update_skeleton_2d(self.lines_2d, self.pose_2d[i])
+        self.ax_2d.relim()
+        self.ax_2d.autoscale_view()
+        for lines, pose in zip(self.lines_others, self.hypotheses[i]):
+            viz.update_skeleton_3d(lines, pose)
+        viz.update_skeleton_3d(self.lines_chosen, self.hypotheses[i, k])
+        bounds = self.hypotheses[i]
+        if self.lines_gt is not None:
+            viz.update_skeleton_3d(self.lines_gt, self.gt[i])
+            bounds = np.concatenate([bounds, self.gt[i][None]])
+        viz.set_axes_equal(self.ax_3d, bounds)
+        self.ax_3d.view_init(elev=10, azim=values["azimuth"])
+        for number, (bar, weight) in enumerate(zip(self.bars, self.weights[i])):
+            bar.set_height(weight)
+            bar.set_color("tab:green" if number == k else "0.7")
+        text = f"hypothesis {k + 1}: weight {self.weights[i, k]:.2f}"
+        if self.sigmas is not None:
+            text += f", σ {self.sigmas[i, k]:.0f} mm"
+        if self.gt is not None:
+            errors = metrics.mpjpe(self.hypotheses[i], self.gt[i][None])
+            text += f", error {errors[k]:.0f} mm (best of {len(errors)}: {errors.min():.0f} mm; gt dashed)"
+        self.ax_3d.set_title(text, fontsize="small")
+        self.figure.suptitle(f"test sample {i}", fontsize="small")
+
+
+class PoseEditor(Explorer):
+    """Move the joints of a 2D pose with sliders and watch the model's M hypotheses follow
+    (notebook 07). `joint` picks one of the 16 input joints, `dx` and `dy` shift it (px); every
+    joint keeps its own shift. Panels: the edited 2D pose (the original in grey), the hypotheses
+    from the side (opacity by weight) and the weights. `latency_ms` holds the time of the last
+    update: one forward pass and the drawing, without turning the figure into an image.
+
+    model: a trained PoseNetwork (with its normalizer); pose_2d (16, 2) px.
+    """
+
+    def __init__(self, model, pose_2d, joint="LWrist", shift_px=150):
+        import ipywidgets
+
+        from mdnlib import inference
+
+        self.model = model
+        self.normalizer = inference.model_normalizer(model)
+        self.base = inference.check_poses_2d(pose_2d)[0]
+        self.offsets = np.zeros_like(self.base)
+        self.latency_ms = None
+        self._joint, self._syncing = None, False
+        style = dict(continuous_update=True, style={"description_width": "60px"},
+                     layout=ipywidgets.Layout(width="300px"))
+        controls = {
+            "joint": ipywidgets.Dropdown(options=skeleton.INPUT_NAMES, value=joint, description="joint"),
+            "dx": ipywidgets.IntSlider(value=0, min=-shift_px, max=shift_px, description="dx (px)", **style),
+            "dy": ipywidgets.IntSlider(value=0, min=-shift_px, max=shift_px, description="dy (px)", **style),
+        }
+        first = self.predict(self.base)
+        figure = Figure(figsize=(11, 3.8))
+        self.ax_2d = figure.add_subplot(1, 3, 1)
+        viz.draw_skeleton_2d(self.ax_2d, self.base, color="0.8", linewidth=3, markersize=0)
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.base, title="edited 2D input (px)")
+        (self.marker,) = self.ax_2d.plot([], [], "o", ms=12, mfc="none", mec="tab:green", mew=2)
+        margin = shift_px + 20
+        self.ax_2d.set_xlim(self.base[:, 0].min() - margin, self.base[:, 0].max() + margin)
+        self.ax_2d.set_ylim(self.base[:, 1].max() + margin, self.base[:, 1].min() - margin)
+        self.ax_2d.set_aspect("equal", adjustable="box")   # fixed limits: the pose moves, not the axes
+        self.ax_3d = figure.add_subplot(1, 3, 2, projection="3d")
+        self.lines_3d = [viz.draw_skeleton_3d(self.ax_3d, pose, view="side", bounds=False)
+                         for pose in first.hypotheses[0]]
+        extent = np.abs(first.hypotheses[0]).max() + 300.0
+        viz.set_axes_equal(self.ax_3d, np.array([[-extent] * 3, [extent] * 3]))
+        self.ax_weights = figure.add_subplot(1, 3, 3)
+        m = first.weights.shape[1]
+        self.bars = self.ax_weights.bar(np.arange(1, m + 1), first.weights[0], color="tab:green")
+        self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
+                            xticks=np.arange(1, m + 1), title="mixing weights")
+        super().__init__(figure, controls)
+        self.redraw()
+
+    def predict(self, pose_2d):
+        """Hypotheses for one 2D pose (16, 2) px: one direct forward pass (no `predict` loop)."""
+        from mdnlib import inference
+
+        out = self.model(self.normalizer.normalize_2d(pose_2d[None]), training=False)
+        return inference.hypotheses_from_mixture(np.asarray(out["mu"]), np.asarray(out["sigma"]),
+                                                 np.asarray(out["alpha"]), self.normalizer)
+
+    def current_pose(self):
+        """The edited 2D pose, (16, 2) px."""
+        return self.base + self.offsets
+
+    def redraw(self):
+        import time
+
+        if self._syncing:
+            return
+        start = time.perf_counter()
+        values = self.values
+        joint = skeleton.INPUT_NAMES.index(values["joint"])
+        if self._joint != joint:     # another joint chosen: show its own shift on the sliders
+            self._joint = joint
+            self._syncing = True
+            try:
+                self.controls["dx"].value, self.controls["dy"].value = (int(v) for v in self.offsets[joint])
+            finally:
+                self._syncing = False
+            values = self.values
+        self.offsets[joint] = values["dx"], values["dy"]
+        pose = self.current_pose()
+        result = self.predict(pose)
+        update_skeleton_2d(self.lines_2d, pose)
+        self.marker.set_data([pose[joint, 0]], [pose[joint, 1]])
+        weights = result.weights[0]
+        for lines, hypothesis, weight in zip(self.lines_3d, result.hypotheses[0], weights):
+            viz.update_skeleton_3d(lines, hypothesis)
+            for line in lines:
+                line.set_alpha(0.15 + 0.85 * float(weight / weights.max()))
+        for bar, weight in zip(self.bars, weights):
+            bar.set_height(weight)
+        self.latency_ms = 1000.0 * (time.perf_counter() - start)
+        self.ax_3d.set_title(f"{len(weights)} hypotheses, seen from the side\n(opacity: weight; "
+                             f"update {self.latency_ms:.0f} ms)", fontsize="small")
+        self.figure.suptitle(f"{values['joint']} moved by ({values['dx']}, {values['dy']}) px", fontsize="small")

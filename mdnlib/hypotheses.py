@@ -1,0 +1,88 @@
+"""What M pose hypotheses say beyond their best one (notebook 07).
+
+Hypotheses are the kernel means of a mixture, (..., M, 17, 3) root-relative camera-frame mm, with
+mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
+
+- `depth_spread`: how far the hypotheses disagree on each bone's depth, to compare with the two
+  depth solutions of that bone (`mdnlib.toy.flip_gaps`);
+- `joint_spread`: how far they disagree on each joint's position (grows on hidden joints);
+- `to_world_orientation`, `choose_multiview`: pick one hypothesis per view without ground truth,
+  the one the other cameras' hypotheses of the same moment agree with best (Li & Lee 2019, §4.4).
+"""
+import numpy as np
+
+from mdnlib import metrics, skeleton
+
+
+def _weighted_std(values, weights):
+    """Weighted standard deviation over the hypothesis axis: values (..., M, J), weights (..., M)."""
+    w = np.asarray(weights, dtype=np.float64)
+    w = (w / w.sum(axis=-1, keepdims=True))[..., None]
+    mean = np.sum(w * values, axis=-2, keepdims=True)
+    return np.sqrt(np.sum(w * (values - mean) ** 2, axis=-2))
+
+
+def depth_spread(hypotheses, weights):
+    """Weighted std over the hypotheses of each joint's depth relative to its parent, in mm.
+
+    hypotheses (..., M, 17, 3), weights (..., M) -> (..., 17), 0 for the root. A bone whose two
+    depth solutions are far apart should get hypotheses on both sides: a large spread.
+    """
+    hypotheses = np.asarray(hypotheses, dtype=np.float64)
+    depth = hypotheses[..., 2] - hypotheses[..., np.maximum(skeleton.PARENTS_17, 0), 2]
+    return _weighted_std(depth, weights)
+
+
+def joint_spread(hypotheses, weights):
+    """Weighted RMS distance of each joint's hypotheses from their weighted mean, in mm.
+
+    hypotheses (..., M, 17, 3), weights (..., M) -> (..., 17).
+    """
+    hypotheses = np.asarray(hypotheses, dtype=np.float64)
+    per_axis = _weighted_std(np.moveaxis(hypotheses, -1, -3), np.asarray(weights)[..., None, :])
+    return np.sqrt(np.sum(per_axis ** 2, axis=-2))
+
+
+def to_world_orientation(poses_cam, camera):
+    """Root-relative camera-frame poses (..., 17, 3) turned into the world's orientation.
+
+    Only the rotation of `camera` is applied (the root stays at 0), so the poses of one moment
+    seen by several cameras become comparable without knowing where the person stands.
+    """
+    return np.asarray(poses_cam, dtype=np.float64) @ camera.R
+
+
+def choose_multiview(world_hypotheses):
+    """For each view, the hypothesis that the other views agree with best.
+
+    world_hypotheses (V, M, 17, 3): the M hypotheses of V cameras for one moment, root-relative,
+    in the world's orientation. The score of hypothesis k of view v is the sum over the other
+    views of the MPJPE to their closest hypothesis; returns (V,) indices of the lowest scores.
+    """
+    poses = np.asarray(world_hypotheses, dtype=np.float64)
+    if poses.ndim != 4 or poses.shape[0] < 2:
+        raise ValueError(f"expected hypotheses of at least 2 views (V, M, J, 3), got shape {poses.shape}")
+    # distance[v, k, u, l]: MPJPE between hypothesis k of view v and hypothesis l of view u
+    distance = metrics.mpjpe(poses[:, :, None, None], poses[None, None])
+    closest = distance.min(axis=-1)                         # (V, M, V)
+    views = np.arange(len(poses))
+    closest[views, :, views] = 0.0                          # a view does not vote for itself
+    return np.argmin(closest.sum(axis=-1), axis=-1)
+
+
+def moment_views(info):
+    """Rows of the examples that show the same moment from every camera.
+
+    info: per-example labels of `mdnlib.dataset.prepare` (`test_info`) or `camera_frame_arrays`,
+    with subject, sequence, camera and frame. Returns (K, V) row indices: one row per moment
+    seen by all V cameras, the views in camera order.
+    """
+    cameras = np.unique(info["camera"])
+    moment = np.char.add(np.char.add(np.char.add(info["subject"], "/"), info["sequence"]),
+                         np.char.add("/", np.asarray(info["frame"]).astype(str)))
+    _, moment_id = np.unique(moment, return_inverse=True)
+    camera_id = np.searchsorted(cameras, info["camera"])
+    order = np.lexsort((camera_id, moment_id))
+    counts = np.bincount(moment_id)
+    complete = counts[moment_id[order]] == len(cameras)
+    return order[complete].reshape(-1, len(cameras))

@@ -1,0 +1,61 @@
+"""mdnlib.hypotheses: spreads of M hypotheses and the multi-view choice, on hand-made cases."""
+import numpy as np
+import pytest
+
+from mdnlib import camera, hypotheses, toy
+
+
+def test_depth_spread_of_two_depth_solutions():
+    pose = toy.example_pose()
+    wrist = 13
+    flipped = toy.flip_bones(pose, [wrist])
+    hyps = np.stack([pose, flipped])[None] - pose[0]
+    gap = (flipped[wrist, 2] - flipped[12, 2]) - (pose[wrist, 2] - pose[12, 2])
+    even = hypotheses.depth_spread(hyps, np.array([[0.5, 0.5]]))
+    assert even.shape == (1, 17)
+    assert even[0, wrist] == pytest.approx(abs(gap) / 2)
+    assert np.allclose(np.delete(even[0], wrist), 0.0, atol=1e-9)   # only the flipped bone differs
+    uneven = hypotheses.depth_spread(hyps, np.array([[0.9, 0.1]]))
+    assert uneven[0, wrist] == pytest.approx(abs(gap) * np.sqrt(0.9 * 0.1))
+    assert hypotheses.depth_spread(hyps, np.array([[1.0, 0.0]]))[0, wrist] == 0.0
+
+
+def test_joint_spread_is_the_weighted_rms_distance_from_the_mean():
+    hyps = np.zeros((1, 3, 17, 3))
+    hyps[0, 1, 5] = [30.0, 40.0, 0.0]          # 50 mm away
+    weights = np.array([[0.5, 0.25, 0.25]])
+    spread = hypotheses.joint_spread(hyps, weights)
+    mean = 0.25 * np.array([30.0, 40.0, 0.0])
+    expected = np.sqrt(0.75 * np.sum(mean ** 2) + 0.25 * np.sum((hyps[0, 1, 5] - mean) ** 2))
+    assert spread[0, 5] == pytest.approx(expected)
+    assert np.allclose(np.delete(spread[0], 5), 0.0)
+
+
+def test_to_world_orientation_undoes_the_camera_rotation():
+    cam = camera.h36m_camera("S9", camera.CAMERA_IDS[1])
+    world = toy.example_pose(0.0) + [500.0, -200.0, 900.0]
+    pose_cam = cam.world_to_camera(world)
+    turned = hypotheses.to_world_orientation(pose_cam - pose_cam[0], cam)
+    assert np.allclose(turned, world - world[0], atol=1e-6)
+
+
+def test_choose_multiview_finds_the_pose_all_views_share():
+    rng = np.random.default_rng(0)
+    truth = toy.example_pose(0.0)
+    views = truth + rng.normal(0.0, 250.0, (3, 4, 17, 3))
+    for v, k in enumerate((2, 0, 3)):
+        views[v, k] = truth + rng.normal(0.0, 10.0, (17, 3))
+    assert hypotheses.choose_multiview(views).tolist() == [2, 0, 3]
+    with pytest.raises(ValueError, match="at least 2 views"):
+        hypotheses.choose_multiview(views[:1])
+
+
+def test_moment_views_groups_the_cameras_of_one_frame():
+    info = {"subject": np.array(["S9"] * 6 + ["S11"] * 3), "sequence": np.array(["Walk"] * 9),
+            "camera": np.array(["a", "a", "a", "b", "b", "b", "b", "a", "a"]),
+            "frame": np.array([0, 1, 2, 0, 1, 2, 0, 0, 1])}
+    groups = hypotheses.moment_views(info)
+    assert groups.shape == (4, 2)                 # S11 frame 1 has no camera b
+    assert {tuple(info["camera"][g]) for g in groups} == {("a", "b")}
+    for g in groups:
+        assert len({(info["subject"][i], info["frame"][i]) for i in g}) == 1
