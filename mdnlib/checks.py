@@ -1,4 +1,4 @@
-"""Exercise checks of notebooks 01 and 04: call the learner's function, compare with mdnlib.
+"""Exercise checks of notebooks 01-07: call the learner's function, compare with mdnlib.
 
 Each `check_*` takes the learner's function, runs it on fixed inputs, compares the result with
 the reference in `mdnlib` and either prints one line starting with "passed" or raises an

@@ -1,4 +1,4 @@
-"""Interactive explorers of notebook 01 (later 02 and 07), built on `mdnlib.viz` and ipywidgets.
+"""Interactive explorers of notebooks 01, 02 and 07, built on `mdnlib.viz` and ipywidgets.
 
 Every explorer is a static matplotlib figure first: `show()` displays the figure as an ordinary
 image output, then the controls. Moving a control calls `redraw()`, a plain method that updates
