@@ -73,3 +73,21 @@ def test_mixture_pdf_integrates_to_one_and_sampling_follows_the_weights():
                                           np.tile([0.5, 0.5], (n, 1)), rng=1)
     assert samples.shape == (n, 48)
     assert np.allclose(samples.mean(axis=1)[kernels == 1].mean(), 10.0, atol=0.05)
+
+
+def test_toy_networks_output_a_valid_mixture_and_a_finite_loss():
+    from mdnlib import config, losses
+
+    config.import_tensorflow()
+    config.set_seed(0)
+    model = toy.build_mdn_1d(num_kernels=4, beta=2.0)
+    mu, sigma, alpha = toy.split_mixture(model.predict(np.array([-5.0, 0.5, 50.0]), verbose=0))
+    assert mu.shape == sigma.shape == alpha.shape == (3, 4)
+    assert np.all(sigma >= 1e-3) and np.allclose(alpha.sum(axis=1), 1.0, atol=1e-5)
+    x, t = toy.bishop_data(64, rng=0)
+    mu, sigma, alpha = toy.split_mixture(model.predict(x, verbose=0))
+    expected = (float(losses.mixture_nll(t[:, None], mu[..., None], sigma, alpha))
+                + float(losses.dirichlet_prior(alpha, 2.0)))
+    assert np.isclose(model.evaluate(x, t, batch_size=64, verbose=0), expected, rtol=1e-4)
+    regression = toy.build_regression_1d()
+    assert regression.predict(x[:5], verbose=0).shape == (5, 1)
