@@ -230,3 +230,74 @@ def plot_training_curves(history, title="Training curves", xlabel="epoch"):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_kernel_usage(alphas, threshold=0.05, title="Kernel usage"):
+    """Which kernels a mixture model uses (notebook 05): `alphas` {model name: (N, M) weights}.
+
+    Left: the mean mixing weight of each kernel over the N inputs (a dead kernel's bar is ~0);
+    right: per input, how many kernels weigh more than `threshold` (the mean of that count is
+    `metrics.kernel_usage`).
+    """
+    if not alphas:
+        raise ValueError("no models given: expected {name: alphas (N, M)}")
+    alphas = {name: np.asarray(a, dtype=float) for name, a in alphas.items()}
+    kernels = max(a.shape[1] for a in alphas.values())
+    width = 0.8 / len(alphas)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for i, (name, a) in enumerate(alphas.items()):
+        offset = (i - (len(alphas) - 1) / 2) * width
+        axes[0].bar(np.arange(1, a.shape[1] + 1) + offset, a.mean(axis=0), width, label=name)
+        counts = np.bincount(np.sum(a > threshold, axis=1), minlength=kernels + 1)[1:]
+        axes[1].bar(np.arange(1, kernels + 1) + offset, 100 * counts / len(a), width,
+                    label=f"{name}: {metrics.kernel_usage(a, threshold):.2f} on average")
+    axes[0].axhline(1 / kernels, color="k", ls="--", lw=1, label=f"uniform, 1/{kernels}")
+    axes[0].set(xlabel="kernel", ylabel="mean mixing weight α_k", title="Mean weight of each kernel")
+    axes[1].set(xlabel=f"kernels with weight > {threshold:.0%}", ylabel="inputs (%)",
+                title="Kernels in use per input")
+    for ax in axes:
+        ax.set_xticks(np.arange(1, kernels + 1))
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability(calibrations, title="Calibration of the predicted sigmas"):
+    """Reliability diagram: {label: `metrics.calibration` result}; observed coverage against the
+    nominal level, the diagonal being perfect calibration (notebook 06)."""
+    fig, ax = plt.subplots(figsize=(5.2, 5))
+    ax.plot([0, 1], [0, 1], color="k", ls="--", lw=1, label="perfectly calibrated")
+    for label, result in calibrations.items():
+        ax.plot(result["levels"], result["observed"], marker="o", ms=3,
+                label=f"{label} (ECE {result['ece']:.3f})")
+    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", title=title,
+           xlabel="nominal coverage p (chi-3 ball of radius q(p) σ)",
+           ylabel="observed fraction of joints inside")
+    ax.text(0.97, 0.03, "below the diagonal: σ too small\n(over-confident)", ha="right", va="bottom",
+            fontsize="small", color="0.3")
+    ax.text(0.03, 0.97, "above: σ too large\n(under-confident)", ha="left", va="top",
+            fontsize="small", color="0.3")
+    ax.legend(fontsize="small", loc="center right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_grouped_bars(values, labels, ylabel, title, colors=None, rotation=60, figsize=(10, 3.8)):
+    """Bars of several series side by side: values {series: (K,) numbers}, labels (K,) categories
+    (joints, actions, ...). Returns the figure."""
+    series = {name: np.asarray(v, dtype=float) for name, v in values.items()}
+    if any(v.shape != (len(labels),) for v in series.values()):
+        raise ValueError(f"every series needs one value per label ({len(labels)}), got "
+                         f"{ {name: v.shape for name, v in series.items()} }")
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=figsize)
+    for i, (name, v) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        ax.bar(np.arange(len(labels)) + offset, v, width, label=name,
+               color=None if colors is None else colors[i])
+    ax.set_xticks(np.arange(len(labels)), labels, rotation=rotation, ha="right" if rotation else "center")
+    ax.set(ylabel=ylabel, title=title)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

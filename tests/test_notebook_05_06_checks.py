@@ -204,3 +204,35 @@ def test_check_calibration_ece(capsys):
     for message, fn in wrong.items():
         with pytest.raises(AssertionError, match=message):
             checks.check_calibration_ece(fn)
+
+
+# --- figures of notebooks 05 and 06 -----------------------------------------------------------
+
+def test_plot_kernel_usage_draws_mean_weights_and_counts():
+    import matplotlib
+    matplotlib.use("Agg")
+    from mdnlib import viz
+
+    alphas = np.array([[0.7, 0.3, 0.0], [0.5, 0.46, 0.04], [0.96, 0.02, 0.02]])
+    fig = viz.plot_kernel_usage({"model": alphas})
+    weights, counts = fig.axes
+    np.testing.assert_allclose([bar.get_height() for bar in weights.patches], alphas.mean(axis=0))
+    np.testing.assert_allclose([bar.get_height() for bar in counts.patches], [100 / 3, 200 / 3, 0.0])
+    assert "1.67 on average" in counts.get_legend().get_texts()[0].get_text()
+    with pytest.raises(ValueError, match="no models"):
+        viz.plot_kernel_usage({})
+
+
+def test_plot_reliability_and_grouped_bars():
+    import matplotlib
+    matplotlib.use("Agg")
+    from mdnlib import viz
+
+    result = {"levels": metrics.CALIBRATION_LEVELS, "observed": metrics.CALIBRATION_LEVELS ** 2, "ece": 0.123}
+    ax = viz.plot_reliability({"model": result}).axes[0]
+    np.testing.assert_allclose(ax.lines[1].get_ydata(), result["observed"])
+    assert "ECE 0.123" in ax.get_legend().get_texts()[1].get_text()
+    fig = viz.plot_grouped_bars({"a": [1.0, 2.0], "b": [3.0, 4.0]}, ["x", "y"], "mm", "title")
+    assert [bar.get_height() for bar in fig.axes[0].patches] == [1.0, 2.0, 3.0, 4.0]
+    with pytest.raises(ValueError, match="one value per label"):
+        viz.plot_grouped_bars({"a": [1.0]}, ["x", "y"], "mm", "title")
