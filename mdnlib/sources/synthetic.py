@@ -41,7 +41,7 @@ _NECK_TILT, _HEAD_TILT = np.radians(30.0), np.radians(-20.0)
 _SHOULDER_DIRECTION = np.array([-0.10, 0.96, -0.26]) / np.linalg.norm([-0.10, 0.96, -0.26])
 
 ACTIVITIES = ("Standing", "Walking", "Running", "Sitting", "Crouching", "Reaching",
-              "ArmsRaised", "Bending", "Waving", "Phoning", "Climbing", "Jumping")
+              "ArmsRaised", "Bending", "Waving", "Phoning", "Climbing", "Swinging", "Jumping")
 
 # Anatomical ranges (degrees): every sampled angle is clipped into them.
 _LIMB_RANGES = {
@@ -181,7 +181,7 @@ def _stance_sit(a, rng, n):
     a["pelvis_pitch"], a["spine_flex"] = _g(rng, -8, 8, n), _g(rng, 12, 10, n)
     a["spine_side"], a["spine_twist"] = _g(rng, 0, 5, n), _g(rng, 0, 10, n)
     for side in "lr":
-        _set_leg(a, side, _g(rng, 85, 10, n), _g(rng, 8, 7, n), _g(rng, 0, 12, n), _g(rng, 90, 18, n))
+        _set_leg(a, side, _g(rng, 85, 10, n), _g(rng, 8, 7, n), _g(rng, 0, 12, n), _g(rng, 85, 22, n))
     crossed = rng.random(n) < 0.2    # one leg crossed over the other
     lead = _random_sides(rng, n)
     for side, mask in (("l", crossed & lead), ("r", crossed & ~lead)):
@@ -230,6 +230,15 @@ def _stance_hang(a, rng, n):
                  _u(rng, 0, 100, n))
 
 
+def _stance_swing(a, rng, n):
+    """Sitting on a swing or a ledge: leaning back, legs forward and apart, knees half bent."""
+    a["pelvis_pitch"], a["spine_flex"] = _g(rng, -15, 12, n), _g(rng, -3, 10, n)
+    a["spine_side"] = _g(rng, 0, 6, n)
+    for side in "lr":
+        _set_leg(a, side, _u(rng, 40, 100, n) + a["pelvis_pitch"] * 0.5, _g(rng, 12, 8, n),
+                 _g(rng, 5, 12, n), _u(rng, 10, 100, n))
+
+
 def _stance_jump(a, rng, n):
     """Take-off crouch, flight with legs tucked or straight, landing."""
     a["pelvis_pitch"], a["spine_flex"] = _u(rng, 0, 40, n), _u(rng, 0, 25, n)
@@ -246,7 +255,7 @@ STANCES = {
     "walk": lambda a, rng, n: _stance_gait(a, rng, n, WALK),
     "run": lambda a, rng, n: _stance_gait(a, rng, n, RUN),
     "sit": _stance_sit, "squat": _stance_squat, "bend": _stance_bend,
-    "climb": _stance_climb, "hang": _stance_hang, "jump": _stance_jump,
+    "climb": _stance_climb, "hang": _stance_hang, "swing": _stance_swing, "jump": _stance_jump,
 }
 
 
@@ -292,6 +301,8 @@ GESTURES = {
     "phone": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 20, 65, n), _u(rng, -40, 0, n), _u(rng, 120, 150, n)),
     "guard": lambda a, s, rng, n: (_u(rng, 60, 110, n), _u(rng, 15, 50, n), _u(rng, -30, 10, n), _u(rng, 100, 145, n)),
     "grip": lambda a, s, rng, n: (_u(rng, -20, 110, n), _u(rng, 30, 110, n), _u(rng, -60, 60, n), _u(rng, 40, 130, n)),
+    "ladder": lambda a, s, rng, n: (_u(rng, 50, 100, n), _u(rng, 30, 95, n), _u(rng, -40, 20, n), _u(rng, 50, 130, n)),
+    "chains": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 70, 150, n), _g(rng, 0, 20, n), _u(rng, 40, 120, n)),
     "back": lambda a, s, rng, n: (_g(rng, -90, 15, n), _u(rng, 15, 45, n), _g(rng, 0, 15, n), _u(rng, 10, 50, n)),
     "down": lambda a, s, rng, n: _reach_down(a, s, rng, n),
 }
@@ -336,8 +347,10 @@ ACTIVITY_SPECS = {
                        {"hang": 0.6, "hold": 0.2, "hips": 0.2}, symmetric=0.1),
     "Phoning": Activity({"stand": 0.35, "shift": 0.25, "walk": 0.2, "sit": 0.2}, {"phone": 1.0},
                         {"hang": 0.4, "hold": 0.3, "crossed": 0.15, "hips": 0.15}, symmetric=0.0),
-    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1}, {"raised": 0.35, "grip": 0.4, "reach": 0.25},
-                         {"raised": 0.25, "grip": 0.4, "reach": 0.2, "hold": 0.15}, symmetric=0.2),
+    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1}, {"ladder": 0.5, "raised": 0.2, "grip": 0.2, "reach": 0.1},
+                         {"ladder": 0.5, "raised": 0.15, "grip": 0.2, "hold": 0.15}, symmetric=0.2),
+    "Swinging": Activity({"swing": 0.75, "hang": 0.25}, {"chains": 0.8, "raised": 0.2},
+                         {"chains": 0.8, "raised": 0.1, "lap": 0.1}, symmetric=0.6),
     "Jumping": Activity({"jump": 0.8, "step": 0.2}, {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15},
                         {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15}, symmetric=0.7),
 }
