@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: lab test install bench student report clean-nb clean
+.PHONY: lab test install bench student report browser-test clean-nb clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,3 +32,11 @@ student: $(STAMP)
 
 clean-nb: $(STAMP)
 	$(PY) -m mdnlib.course clean
+
+# The executed course as HTML: build/report/index.html (full mode; about 20 minutes)
+report: $(STAMP)
+	$(PY) -m mdnlib.report
+
+# JupyterLab in headless Chromium: needs `apt-get install chromium` and `pip install playwright`
+browser-test: $(STAMP)
+	$(PY) -m pytest tests/browser

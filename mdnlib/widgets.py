@@ -251,10 +251,11 @@ class HypothesisBrowser(Explorer):
             "hypothesis": ipywidgets.IntSlider(value=1, min=1, max=m, description="hypothesis", **style),
             "azimuth": ipywidgets.IntSlider(value=-60, min=-180, max=180, step=15, description="view (°)", **style),
         }
-        figure = Figure(figsize=(11, 3.8))
-        self.ax_2d = figure.add_subplot(1, 3, 1)
+        figure = Figure(figsize=(12, 4.2))
+        grid = figure.add_gridspec(1, 3, width_ratios=(1, 1.5, 0.9), wspace=0.5)
+        self.ax_2d = figure.add_subplot(grid[0])
         self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.pose_2d[sample], title="2D input (px)")
-        self.ax_3d = figure.add_subplot(1, 3, 2, projection="3d")
+        self.ax_3d = figure.add_subplot(grid[1], projection="3d")
         self.lines_others = [viz.draw_skeleton_3d(self.ax_3d, pose, color="0.7", alpha=0.6, linewidth=1.2,
                                                   markersize=0, bounds=False)
                              for pose in self.hypotheses[sample]]
@@ -265,7 +266,7 @@ class HypothesisBrowser(Explorer):
             for line in self.lines_gt:
                 line.set_linestyle("--")
         self.lines_chosen = viz.draw_skeleton_3d(self.ax_3d, self.hypotheses[sample, 0])
-        self.ax_weights = figure.add_subplot(1, 3, 3)
+        self.ax_weights = figure.add_subplot(grid[2])
         self.bars = self.ax_weights.bar(np.arange(1, m + 1), self.weights[sample], color="0.7")
         self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
                             xticks=np.arange(1, m + 1), title="mixing weights")
@@ -295,9 +296,9 @@ class HypothesisBrowser(Explorer):
             text += f", σ {self.sigmas[i, k]:.0f} mm"
         if self.gt is not None:
             errors = metrics.mpjpe(self.hypotheses[i], self.gt[i][None])
-            text += f", error {errors[k]:.0f} mm (best of {len(errors)}: {errors.min():.0f} mm; gt dashed)"
+            text += f"\nerror {errors[k]:.0f} mm (best of {len(errors)}: {errors.min():.0f} mm; truth dashed)"
         self.ax_3d.set_title(text, fontsize="small")
-        self.figure.suptitle(f"test sample {i}", fontsize="small")
+        self.ax_2d.set_title(f"test sample {i}: 2D input (px)")
 
 
 class PoseEditor(Explorer):
