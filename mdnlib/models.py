@@ -35,7 +35,7 @@ import numpy as np
 from mdnlib import losses
 from mdnlib.config import import_tensorflow
 
-import_tensorflow()
+tf = import_tensorflow()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 from keras import ops  # noqa: E402
 
@@ -127,11 +127,68 @@ class Linear(keras.layers.Layer):
     def call(self, x):
         y = ops.matmul(x, self.kernel)
         if self.max_norm:  # == x @ (W / max(||W||_F, 1)), without rescaling W
-            y = y / ops.maximum(ops.sqrt(ops.sum(ops.square(self.kernel))), 1.0)
+            # l2_loss = sum(W^2) / 2 in one pass, no temporary copy of W (forward or backward)
+            y = y / ops.maximum(ops.sqrt(2.0 * tf.nn.l2_loss(self.kernel)), 1.0)
         return y + self.bias
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "max_norm": self.max_norm}
+
+
+@keras.saving.register_keras_serializable(package="mdnlib")
+class BatchNorm(keras.layers.Layer):
+    """Batch normalisation as the original's `tf.layers.batch_normalization` on 2D inputs.
+
+    Training: normalise with the batch mean and (biased) variance, then scale and shift; the
+    moving statistics follow `moving = 0.99 moving + 0.01 batch`, with the same biased variance.
+    Inference: the moving statistics. On one device it uses TensorFlow's fused kernel (one pass
+    forward, one backward). Under `tf.distribute` with several replicas the statistics are
+    those of the global batch (all-reduced), so the replicas compute what one device would and
+    their moving statistics stay identical.
+    """
+
+    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+
+    def build(self, input_shape):
+        size = (input_shape[-1],)
+        self.gamma = self.add_weight(shape=size, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=size, initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=size, initializer="zeros", trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape=size, initializer="ones", trainable=False,
+                                               name="moving_variance")
+
+    def call(self, x, training=False):
+        if not training:
+            return tf.nn.batch_normalization(x, self.moving_mean.value, self.moving_variance.value,
+                                             self.beta.value, self.gamma.value, self.epsilon)
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            channels = x.shape[-1]
+            y, mean, variance, *_ = tf.compat.v1.nn.fused_batch_norm(
+                tf.reshape(x, (-1, 1, 1, channels)), self.gamma.value, self.beta.value,
+                epsilon=self.epsilon, is_training=True)
+            count = tf.cast(tf.shape(x)[0], x.dtype)
+            variance = variance * (count - 1.0) / count   # the kernel returns n/(n-1) x the batch variance
+            y = tf.reshape(y, tf.shape(x))
+        else:
+            mean, variance = _global_moments(x, context)
+            y = tf.nn.batch_normalization(x, mean, variance, self.beta.value, self.gamma.value, self.epsilon)
+        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
+        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def _global_moments(x, context):
+    """Mean and biased variance over the batches of all replicas (two passes, as on one device)."""
+    total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(x)[0], x.dtype))
+    mean = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(x, axis=0)) / total
+    squares = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(tf.square(x - mean), axis=0))
+    return mean, squares / total
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
@@ -143,8 +200,7 @@ class LinearUnit(keras.layers.Layer):
         self.units, self.dropout_rate = int(units), float(dropout)
         self.max_norm, self.batch_norm = bool(max_norm), bool(batch_norm)
         self.linear = Linear(units, max_norm=max_norm, name="linear")
-        self.norm = keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name="batch_norm") \
-            if batch_norm else None
+        self.norm = BatchNorm(momentum=0.99, epsilon=1e-3, name="batch_norm") if batch_norm else None
         self.drop = keras.layers.Dropout(dropout, name="dropout")
 
     def build(self, input_shape):
@@ -326,14 +382,15 @@ def build_model(config=None, normalizer=None, seed=None):
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    config = _as_config(config)
+    config = as_config(config)
     model = PoseNetwork(config, normalization=normalizer.to_dict() if normalizer is not None else None,
                         name=f"{config.kind}_network")
     model.build((None, INPUT_DIM))
     return model
 
 
-def _as_config(config):
+def as_config(config):
+    """A ModelConfig from a ModelConfig, a dict, a preset name ("paper", "course") or None (the paper's)."""
     if config is None:
         return ModelConfig()
     if isinstance(config, str):

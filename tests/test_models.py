@@ -54,7 +54,7 @@ def test_paper_configuration_has_the_papers_parameter_count():
 
 def test_forward_pass_equals_the_original_graph():
     model = models.build_model(small_config(), seed=0)
-    for bn in [layer for layer in model._flatten_layers() if isinstance(layer, tf.keras.layers.BatchNormalization)]:
+    for bn in [layer for layer in model._flatten_layers() if isinstance(layer, models.BatchNorm)]:
         rng = np.random.default_rng(len(bn.name))   # non-trivial moving statistics and affine terms
         for var, values in ((bn.moving_mean, rng.normal(size=64)), (bn.moving_variance, rng.uniform(0.5, 2, 64)),
                             (bn.gamma, rng.uniform(0.5, 2, 64)), (bn.beta, rng.normal(size=64))):
@@ -167,3 +167,21 @@ def test_errors_are_clear(tmp_path):
         models.load_model(tmp_path / "broken.keras")
     with pytest.raises(ValueError, match=r"\(N, 32\)"):
         models.predict_mixture(models.build_model(small_config()), np.zeros((2, 16, 2)))
+
+
+def test_batch_norm_trains_on_batch_statistics_like_the_original():
+    layer = models.BatchNorm()
+    layer.build((None, 6))
+    rng = np.random.default_rng(7)
+    layer.gamma.assign(rng.uniform(0.5, 2, 6).astype(np.float32))
+    layer.beta.assign(rng.normal(size=6).astype(np.float32))
+    x = rng.normal(loc=3.0, scale=2.0, size=(10, 6)).astype(np.float32)
+    y = layer(x, training=True).numpy()
+    mean, var = x.mean(axis=0), x.var(axis=0)                    # biased variance, as tf.nn.moments
+    expected = (x - mean) / np.sqrt(var + 1e-3) * layer.gamma.numpy() + layer.beta.numpy()
+    np.testing.assert_allclose(y, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(layer.moving_mean.numpy(), 0.01 * mean, rtol=1e-4)
+    np.testing.assert_allclose(layer.moving_variance.numpy(), 0.99 + 0.01 * var, rtol=1e-5)
+    inference = (x - layer.moving_mean.numpy()) / np.sqrt(layer.moving_variance.numpy() + 1e-3)
+    np.testing.assert_allclose(layer(x).numpy(), inference * layer.gamma.numpy() + layer.beta.numpy(),
+                               rtol=1e-4, atol=1e-5)
