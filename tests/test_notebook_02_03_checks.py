@@ -170,3 +170,31 @@ def test_pose_explorer_redraws_from_its_controls():
     assert explorer.values["knee_r"] != 90.0
     assert explorer.values["knee_r"] == pytest.approx(explorer.angles()["knee_r"][0])
     assert "Walking" in explorer.figure._suptitle.get_text()
+
+
+# --- notebook 02: the real-data cells, with and without files ---------------------------------
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_notebook_02_loads_human36m_and_skips_missing_cmu_files(tmp_path):
+    """With a (miniature, format-exact) Human3.6M folder the loader cell prints its summary; without
+    CMU files the realism comparison is skipped with the download hint, and nothing fails."""
+    import nbformat
+    from h36m_fixtures import write_h36m_baseline_tree
+
+    from mdnlib import course
+    from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS
+
+    write_h36m_baseline_tree(tmp_path / "h36m_data", subjects=TRAIN_SUBJECTS + TEST_SUBJECTS)
+    path = course.NOTEBOOK_DIR / "02_data.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    parameters = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source += (f"\ncmu_dir = {str(tmp_path / 'no_cmu')!r}"
+                          f"\nh36m_dir = {str(tmp_path / 'h36m_data')!r}")
+    course.execute_notebook(nb, path.parent, env={"MDNLIB_QUICK": "1"})
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "source: h36m" in text and "S11" in text
+    assert "No CMU files at" in text and "mocap.cs.cmu.edu" in text
+    assert "nearest synthetic" not in text
