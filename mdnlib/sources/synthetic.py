@@ -27,7 +27,7 @@ from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS, PoseSet
 from mdnlib.skeleton import INPUT_16
 
 # Bump when the generator changes: cached sets of another version are ignored.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 # Bone lengths (mm), close to the Human3.6M training-set averages; hip and shoulder are the offsets
 # from the pelvis centre and from the thorax.
