@@ -610,8 +610,8 @@ def check_best_and_most_likely(fn):
         if np.allclose(got_likely, errors[np.arange(30), errors.argmax(axis=1)]):
             _fail("you picked the largest error; pick the largest weight: argmax over alphas")
         _fail("most_likely: errors[n, argmax_k alphas[n, k]] for every example n")
-    _passed(f"your errors match; on these numbers best-of-M is {best.mean():.0f} mm, the most "
-            f"likely hypothesis {likely.mean():.0f} mm")
+    _passed(f"your errors match (on the check's random errors: best of M {best.mean():.0f} mm, "
+            f"most likely hypothesis {likely.mean():.0f} mm)")
 
 
 def check_calibration_ece(fn):

@@ -278,7 +278,7 @@ def plot_reliability(calibrations, title="Calibration of the predicted sigmas"):
             fontsize="small", color="0.3")
     ax.text(0.03, 0.97, "above: σ too large\n(under-confident)", ha="left", va="top",
             fontsize="small", color="0.3")
-    ax.legend(fontsize="small", loc="center right")
+    ax.legend(fontsize="small", loc="lower right", bbox_to_anchor=(1.0, 0.12))
     fig.tight_layout()
     return fig
 
