@@ -145,15 +145,16 @@ def run_train(args):
         config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
         blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
-        batch_norm=args.batch_norm, seed=args.seed, deterministic=args.deterministic)
+        batch_norm=args.batch_norm, seed=args.seed, deterministic=args.deterministic,
+        **_source_options(args, args.data))
 
 
 def run_test(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh,
-                                          **_source_options(args, args.data))
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
+                                          run=inference.training_run(args.load_dir))
     results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
                                   miss_num=args.miss_num, seed=args.seed)
     print(evaluation.format_results(results))
@@ -167,8 +168,8 @@ def run_sample(args):
     from mdnlib import evaluation, inference
 
     model = inference.load_trained(args.load_dir)
-    prepared = evaluation.load_test_split(model, args.data, args.data_dir, use_sh=args.use_sh,
-                                          **_source_options(args, args.data))
+    prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
+                                          run=inference.training_run(args.load_dir))
     paths = evaluation.save_sample_figures(model, prepared, args.out, num=args.num, seed=args.seed)
     print(f"wrote {len(paths)} figures to {args.out}")
 
@@ -201,9 +202,9 @@ def _option(parser, name, *aliases, **kwargs):
     parser.add_argument(*spellings, **kwargs)
 
 
-def _flag(parser, name, help_text):
+def _flag(parser, name, help_text, default=False):
     """A switch that also takes the original script's explicit value: `--use_sh`, `--use_sh True`."""
-    _option(parser, name, type=_boolean, nargs="?", const=True, default=False, metavar="BOOL", help=help_text)
+    _option(parser, name, type=_boolean, nargs="?", const=True, default=default, metavar="BOOL", help=help_text)
 
 
 def _boolean(text):
@@ -215,21 +216,23 @@ def _boolean(text):
     raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
 
 
-def _data_location(parser):
+def _data_location(parser, from_training=False):
+    same = " (default: as in training)" if from_training else ""
     _option(parser, "--data_dir", metavar="DIR", type=Path,
             help="folder of a real source (h36m: the S* folders and cameras.h5; h36m_npz: the "
-                 "VideoPose3D npz files; cmu: .asf/.amc files)")
-    _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)")
+                 "VideoPose3D npz files; cmu: .asf/.amc files)" + same)
+    _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)"
+          + same, default=None if from_training else False)
     _option(parser, "--source_2d", metavar="NAME",
             help="h36m_npz: the 2D file data_2d_h36m_NAME.npz (default gt: projected ground truth; "
-                 "sh_ft_h36m: fine-tuned Stacked Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN)")
+                 "sh_ft_h36m: fine-tuned Stacked Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN)" + same)
 
 
 def _data_options(parser, default=None):
     help_text = "data source" + (f" (default: {default})" if default else
-                                 " (default: the one the model was trained on)")
+                                 " (default: the one the model was trained on, from its run.json)")
     _option(parser, "--data", choices=SOURCES, default=default, help=help_text)
-    _data_location(parser)
+    _data_location(parser, from_training=default is None)
 
 
 def _load_dir(parser):

@@ -8,14 +8,15 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
 """
+import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-# Inside a training folder, the model files tried in this order (written by mdnlib.train).
-MODEL_FILES = ("best.keras", "final.keras", "model.keras", "last.keras")
+# Inside a training folder (see mdnlib.train.RunPaths), the model files tried in this order.
+MODEL_FILES = ("best.keras", "final.keras")
 
 
 @dataclass
@@ -43,9 +44,8 @@ def find_model_file(path):
         raise FileNotFoundError(f"{path}: no such model file or training folder; train one with "
                                 f"'python -m mdnlib train --train_dir {path}'")
     for name in MODEL_FILES:
-        for candidate in (path / name, path / "checkpoints" / name):
-            if candidate.is_file():
-                return candidate
+        if (path / name).is_file():
+            return path / name
     found = sorted(path.glob("*.keras"))
     if len(found) == 1:
         return found[0]
@@ -61,6 +61,18 @@ def load_trained(path):
     from mdnlib import models
 
     return models.load_model(find_model_file(path))
+
+
+def training_run(path):
+    """The settings of the training run a model comes from (its folder's run.json), or {}."""
+    path = Path(path)
+    run_file = (path if path.is_dir() else path.parent) / "run.json"
+    if not run_file.is_file():
+        return {}
+    try:
+        return json.loads(run_file.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{run_file}: not readable JSON ({error}); delete it or pass --data") from None
 
 
 def predict_poses(model, poses_2d, batch_size=4096):

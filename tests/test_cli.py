@@ -196,3 +196,93 @@ def test_sample_draws_the_input_the_truth_and_every_hypothesis(quick, tiny_mdn, 
     from matplotlib.image import imread
     image = imread(figures[0])
     assert image.shape[1] > 2.5 * image.shape[0]      # 1 + 1 + 3 panels side by side
+
+
+# ---- train, then test / predict / sample the trained runs ---------------------------------------
+
+TINY = ["--epochs", "1", "--width", "32", "--blocks", "1", "--batch_size", "256"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A tiny MDN and a tiny baseline, each trained one epoch by the train command (quick mode)."""
+    folder = tmp_path_factory.mktemp("runs")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MDNLIB_QUICK", "1")
+        assert cli.main(["train", "--train_dir", folder / "mdn", "--num_kernels", "3", *TINY]) == 0
+        assert cli.main(["train", "--train-dir", folder / "baseline", "--baseline", *TINY]) == 0
+    return folder
+
+
+@pytest.mark.slow
+def test_train_writes_the_models_and_the_run_settings(runs):
+    import json
+
+    run = json.loads((runs / "mdn" / "run.json").read_text())
+    assert run["data"] == "synthetic" and run["epochs"] == 1 and run["model"]["num_kernels"] == 3
+    assert run["model"]["width"] == 32 and run["model"]["dirichlet_beta"] == 2.0
+    assert json.loads((runs / "baseline" / "run.json").read_text())["model"]["kind"] == "baseline"
+    for name in ("mdn", "baseline"):
+        assert (runs / name / "best.keras").is_file() and (runs / name / "final.keras").is_file()
+
+
+@pytest.mark.slow
+def test_test_prints_the_table_and_writes_json_that_agrees_with_training(quick, runs, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "results.json"
+    assert cli.main(["test", "--load_dir", runs / "mdn", "--procrustes", "--json", out]) == 0
+    printed = capsys.readouterr().out
+    assert "best of 3 hypotheses" in printed and "of synthetic" in printed and "P2 (mm)" in printed
+    results = json.loads(out.read_text())
+    history = json.loads((runs / "mdn" / "history.json").read_text())
+    best = min(history, key=lambda h: h["val_mpjpe"])      # best.keras is the best epoch's model
+    assert results["p1"]["all_frames"] == pytest.approx(best["val_mpjpe"], rel=1e-3)
+    assert results["nll"] == pytest.approx(best["val_nll"], rel=1e-3)
+    assert results["p2"]["average"] < results["p1"]["average"]
+    average = next(line for line in printed.splitlines() if line.startswith("Average")).split()
+    assert average[1:] == [f"{results['p1']['average']:.1f}", f"{results['p2']['average']:.1f}"]
+    assert set(results["p1"]["per_action"]) == set(results["p2"]["per_action"])
+    assert 1.0 <= results["kernel_usage"] <= 3.0
+
+
+@pytest.mark.slow
+def test_test_with_hidden_joints_changes_the_inputs(quick, runs, tmp_path, capsys):
+    import json
+
+    paths = [tmp_path / "none.json", tmp_path / "two.json"]
+    for miss_num, path in zip((0, 2), paths):
+        assert cli.main(["test", "--load_dir", runs / "mdn", "--miss_num", miss_num, "--json", path]) == 0
+    assert "2 limb joints hidden per frame" in capsys.readouterr().out
+    none, two = (json.loads(p.read_text()) for p in paths)
+    assert two["miss_num"] == 2 and two["frames"] == none["frames"]
+    assert two["p1"]["average"] != pytest.approx(none["p1"]["average"], rel=1e-6)
+
+
+@pytest.mark.slow
+def test_test_on_another_source_needs_its_folder(quick, runs, capsys):
+    assert cli.main(["test", "--load_dir", runs / "mdn", "--data", "h36m"]) == 1
+    assert "needs --data_dir" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_predict_with_a_baseline_gives_one_hypothesis_and_no_tensorflow_noise(runs, tmp_path):
+    poses_2d = np.random.default_rng(5).normal(500, 80, size=(4, 16, 2))
+    np.savez(tmp_path / "in.npz", poses_2d=poses_2d)
+    result = subprocess.run([sys.executable, "-m", "mdnlib", "predict", "--load_dir", runs / "baseline",
+                             "--input", tmp_path / "in.npz", "--output", tmp_path / "out.npz"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""                              # TensorFlow's start-up lines are silenced
+    assert result.stdout.strip() == f"wrote {tmp_path / 'out.npz'}"
+    with np.load(tmp_path / "out.npz") as out:
+        assert out["hypotheses"].shape == (4, 1, 17, 3)
+        np.testing.assert_array_equal(out["hypotheses"][:, :, 0], 0.0)
+        np.testing.assert_allclose(out["weights"], 1.0)
+        sigma = out["sigmas"]
+    history = __import__("json").loads((runs / "baseline" / "history.json").read_text())
+    from mdnlib import models
+    std_3d = models.load_model(runs / "baseline" / "best.keras").normalizer.std_3d
+    # the baseline's sigma is its RMS training residual, in mm
+    np.testing.assert_allclose(sigma, models.sigma_to_mm(history[0]["sigma"], std_3d), rtol=1e-5)
+    assert np.all(sigma > 0)
