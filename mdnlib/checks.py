@@ -483,8 +483,8 @@ def check_kernels_in_use(fn):
     if got.shape != expected.shape:
         _fail(f"{fn.__name__} returned shape {got.shape}, expected {expected.shape}")
     if np.array_equal(got, expected):
-        return _passed(f"your counts match; their mean, {metrics.kernel_usage(alphas, threshold):.2f} "
-                       "kernels, is mdnlib.metrics.kernel_usage")
+        return _passed(f"your counts match (on the check's weights their mean is "
+                       f"{metrics.kernel_usage(alphas, threshold):.2f} kernels, as mdnlib.metrics.kernel_usage)")
     if np.array_equal(got, alphas.shape[1] - expected):
         _fail("you counted the unused kernels: count those whose weight is ABOVE the threshold")
     if np.allclose(got, np.sum(np.where(alphas > threshold, alphas, 0.0), axis=-1)):
