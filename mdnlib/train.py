@@ -37,7 +37,6 @@ from tensorflow.core.framework import summary_pb2  # noqa: E402
 LEARNING_RATE = 1e-3
 DECAY_STEPS, DECAY_RATE = 100_000, 0.96
 ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}   # tf.train.AdamOptimizer's defaults
-STEPS_PER_EXECUTION = 50        # training steps per call into TensorFlow
 SIGMA_SAMPLES = 65_536          # training examples used to set the baseline's sigma
 CHECKPOINT = re.compile(r"epoch_(\d{4,})\.keras$")
 
@@ -77,9 +76,20 @@ def make_optimizer(learning_rate=LEARNING_RATE):
     return FusedAdam(schedule, **ADAM)
 
 
-def compile_model(model, learning_rate=LEARNING_RATE, optimizer=None, steps_per_execution=STEPS_PER_EXECUTION):
-    """Compile for `fit`: the model's own loss (`PoseNetwork.compute_loss`) and Adam."""
-    model.compile(optimizer=optimizer or make_optimizer(learning_rate), steps_per_execution=steps_per_execution)
+def steps_per_execution(batch_size, examples=None):
+    """Training steps per call into TensorFlow: about 32,768 examples per call (at most 50
+    steps, at most one epoch), so that Python's per-call overhead disappears."""
+    steps = max(1, min(50, 32_768 // batch_size))
+    return steps if examples is None else max(1, min(steps, -(-examples // batch_size)))
+
+
+def compile_model(model, learning_rate=LEARNING_RATE, optimizer=None, batch_size=64, steps=None):
+    """Compile for `fit`: the model's own loss (`PoseNetwork.compute_loss`) and Adam.
+
+    `steps` per call into TensorFlow default to `steps_per_execution(batch_size)`.
+    """
+    model.compile(optimizer=optimizer or make_optimizer(learning_rate),
+                  steps_per_execution=steps or steps_per_execution(batch_size))
     return model
 
 
@@ -206,8 +216,7 @@ class RunPaths:
 
 def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir, epochs,
           batch_size=64, miss_num=0, seed=0, deterministic=False, strategy=None, resume=True,
-          verbose=1, callbacks=(), learning_rate=LEARNING_RATE, steps_per_execution=STEPS_PER_EXECUTION,
-          run_info=None):
+          verbose=1, callbacks=(), learning_rate=LEARNING_RATE, run_info=None):
     """Train a model on normalised arrays; returns (model, history list).
 
     model_or_config: a PoseNetwork (built, uncompiled), a ModelConfig, a dict or a preset name.
@@ -230,20 +239,20 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         tf.config.experimental.enable_op_determinism()
     strategy = strategy or tf.distribute.get_strategy()
 
-    steps_per_execution = max(1, min(steps_per_execution, -(-len(x_train) // batch_size)))
+    steps = steps_per_execution(batch_size, len(x_train))
     if strategy.num_replicas_in_sync > 1:   # Keras 3 fails on several steps per call there (keras#19246)
-        steps_per_execution = 1
+        steps = 1
     done, checkpoint = paths.latest() if resume else (0, None)
     with strategy.scope():
         if checkpoint is not None:
             model = models.load_model(checkpoint)
             _check_same_config(model, model_or_config, checkpoint)
-            compile_model(model, optimizer=model.optimizer, steps_per_execution=steps_per_execution)
+            compile_model(model, optimizer=model.optimizer, steps=steps)
             history = _read_history(paths.history)[:done]
         else:
             model = (model_or_config if isinstance(model_or_config, models.PoseNetwork)
                      else models.build_model(model_or_config))
-            compile_model(model, learning_rate, steps_per_execution=steps_per_execution)
+            compile_model(model, learning_rate, steps=steps)
             history = []
     model.set_normalizer(normalizer)
     _write_json_atomically(paths.run, {
@@ -290,7 +299,7 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
 
 # Training settings of each preset: the paper's, and the course's (smaller, for CPUs).
 PRESET_TRAINING = {"paper": {"epochs": 200, "batch_size": 64},
-                   "course": {"epochs": 30, "batch_size": 256}}
+                   "course": {"epochs": 10, "batch_size": 256}}
 
 
 # ---- helpers -----------------------------------------------------------------------------------
