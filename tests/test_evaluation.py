@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from mdnlib import evaluation
+from mdnlib import evaluation, metrics
 from mdnlib.dataset import Normalizer
 
 
@@ -76,6 +76,26 @@ def test_evaluate_outputs_from_network_outputs_in_normalised_units(poses):
     assert results["nll"] == pytest.approx(-np.logaddexp(exact, shifted), rel=1e-5)
     assert 0.0 <= results["calibration_ece"] <= 1.0
     json.dumps(results)                                            # JSON-able as it is
+
+
+def test_chunked_evaluation_equals_the_whole_and_metrics_calibration():
+    rng = np.random.default_rng(4)
+    normalizer = _normalizer()
+    gt = rng.normal(scale=300.0, size=(7, 17, 3))
+    gt[:, 0] = 0.0
+    target = normalizer.normalize_3d(gt)
+    mu = target[:, None] + rng.normal(scale=0.3, size=(7, 3, 48))
+    sigma, alpha = rng.uniform(0.1, 0.5, (7, 3)), rng.dirichlet(np.ones(3), 7)
+    actions = np.array(list("AABBBCC"))
+    whole = evaluation.evaluate_outputs(mu, sigma, alpha, target, gt, actions, normalizer, True)
+    pieces = evaluation.evaluate_outputs(mu, sigma, alpha, target, gt, actions, normalizer, True, chunk=2)
+    for key, value in whole.items():
+        if isinstance(value, dict):
+            assert pieces[key]["per_action"] == pytest.approx(value["per_action"])
+            assert pieces[key]["average"] == pytest.approx(value["average"])
+        else:
+            assert pieces[key] == pytest.approx(value)
+    assert whole["calibration_ece"] == pytest.approx(metrics.calibration(target, mu, sigma, alpha)["ece"])
 
 
 def test_a_baseline_without_sigma_has_errors_but_no_likelihood(poses):
