@@ -51,10 +51,10 @@ def _stderr_silenced():
 
 def import_tensorflow():
     """Import TensorFlow and Keras without start-up log noise; returns the tensorflow module."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import sys
-    if "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules:  # cheap, and safe to call inside traced tf.data functions
         return sys.modules["tensorflow"]
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_silenced():
         import tensorflow as tf
         import keras  # noqa: F401  (first import prints too)
