@@ -5,7 +5,8 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
 
 - `depth_spread`: how far the hypotheses disagree on each bone's depth, to compare with the two
   depth solutions of that bone (`mdnlib.toy.flip_gaps`);
-- `joint_spread`: how far they disagree on each joint's position (grows on hidden joints);
+- `joint_spread`, `bone_vectors`: how far they disagree on each joint's position, or on each
+  bone's direction (hidden joints);
 - `to_world_orientation`, `choose_multiview`: pick one hypothesis per view without ground truth,
   the one the other cameras' hypotheses of the same moment agree with best (Li & Lee 2019, §4.4).
 """
@@ -28,9 +29,14 @@ def depth_spread(hypotheses, weights):
     hypotheses (..., M, 17, 3), weights (..., M) -> (..., 17), 0 for the root. A bone whose two
     depth solutions are far apart should get hypotheses on both sides: a large spread.
     """
-    hypotheses = np.asarray(hypotheses, dtype=np.float64)
-    depth = hypotheses[..., 2] - hypotheses[..., np.maximum(skeleton.PARENTS_17, 0), 2]
-    return _weighted_std(depth, weights)
+    return _weighted_std(bone_vectors(hypotheses)[..., 2], weights)
+
+
+def bone_vectors(poses):
+    """Each joint's offset from its parent, (..., 17, 3) mm (0 for the root): what a bone's
+    direction says, without what the joints above it add."""
+    poses = np.asarray(poses, dtype=np.float64)
+    return poses - poses[..., np.maximum(skeleton.PARENTS_17, 0), :]
 
 
 def joint_spread(hypotheses, weights):

@@ -270,6 +270,8 @@ class HypothesisBrowser(Explorer):
         self.bars = self.ax_weights.bar(np.arange(1, m + 1), self.weights[sample], color="0.7")
         self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
                             xticks=np.arange(1, m + 1), title="mixing weights")
+        self.ax_weights.yaxis.set_label_position("right")   # clear of the 3D panel's labels
+        self.ax_weights.yaxis.tick_right()
         super().__init__(figure, controls)
         self.redraw()
 
@@ -330,27 +332,49 @@ class PoseEditor(Explorer):
             "dy": ipywidgets.IntSlider(value=0, min=-shift_px, max=shift_px, description="dy (px)", **style),
         }
         first = self.predict(self.base)
-        figure = Figure(figsize=(11, 3.8))
-        self.ax_2d = figure.add_subplot(1, 3, 1)
+        figure = Figure(figsize=(12, 4.2))
+        grid = figure.add_gridspec(1, 3, width_ratios=(1, 1.5, 0.9), wspace=0.3)
+        self.ax_2d = figure.add_subplot(grid[0])
         viz.draw_skeleton_2d(self.ax_2d, self.base, color="0.8", linewidth=3, markersize=0)
-        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.base, title="edited 2D input (px)")
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.base)
         (self.marker,) = self.ax_2d.plot([], [], "o", ms=12, mfc="none", mec="tab:green", mew=2)
         margin = shift_px + 20
         self.ax_2d.set_xlim(self.base[:, 0].min() - margin, self.base[:, 0].max() + margin)
         self.ax_2d.set_ylim(self.base[:, 1].max() + margin, self.base[:, 1].min() - margin)
         self.ax_2d.set_aspect("equal", adjustable="box")   # fixed limits: the pose moves, not the axes
-        self.ax_3d = figure.add_subplot(1, 3, 2, projection="3d")
+        self.ax_3d = figure.add_subplot(grid[1], projection="3d")
         self.lines_3d = [viz.draw_skeleton_3d(self.ax_3d, pose, view="side", bounds=False)
                          for pose in first.hypotheses[0]]
-        extent = np.abs(first.hypotheses[0]).max() + 300.0
-        viz.set_axes_equal(self.ax_3d, np.array([[-extent] * 3, [extent] * 3]))
-        self.ax_weights = figure.add_subplot(1, 3, 3)
+        viz.set_axes_equal(self.ax_3d, first.hypotheses[0], margin=1.5)   # room for the poses to move
+        self.ax_weights = figure.add_subplot(grid[2])
         m = first.weights.shape[1]
         self.bars = self.ax_weights.bar(np.arange(1, m + 1), first.weights[0], color="tab:green")
         self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
                             xticks=np.arange(1, m + 1), title="mixing weights")
         super().__init__(figure, controls)
         self.redraw()
+
+    def show(self):
+        """As `Explorer.show`, but the figure goes out as a plain PNG (see `_changed`)."""
+        from IPython.display import display
+        self._display = display(self._image(), display_id=True)
+        display(self.layout())
+        return self
+
+    def _changed(self, change):
+        self.redraw()
+        if self._display is not None:
+            self._display.update(self._image())
+
+    def _image(self):
+        """The figure as a PNG, without the tight bounding box Jupyter adds to figures: that
+        draws the figure twice, and this explorer redraws at every slider step."""
+        import io
+
+        from IPython.display import Image
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        return Image(data=buffer.getvalue())
 
     def predict(self, pose_2d):
         """Hypotheses for one 2D pose (16, 2) px: one direct forward pass (no `predict` loop)."""
@@ -395,4 +419,5 @@ class PoseEditor(Explorer):
         self.latency_ms = 1000.0 * (time.perf_counter() - start)
         self.ax_3d.set_title(f"{len(weights)} hypotheses, seen from the side\n(opacity: weight; "
                              f"update {self.latency_ms:.0f} ms)", fontsize="small")
-        self.figure.suptitle(f"{values['joint']} moved by ({values['dx']}, {values['dy']}) px", fontsize="small")
+        self.ax_2d.set_title(f"edited 2D input: {values['joint']} moved\nby ({values['dx']}, {values['dy']}) px "
+                             "(original grey)", fontsize="small")

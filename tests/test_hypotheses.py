@@ -59,3 +59,11 @@ def test_moment_views_groups_the_cameras_of_one_frame():
     assert {tuple(info["camera"][g]) for g in groups} == {("a", "b")}
     for g in groups:
         assert len({(info["subject"][i], info["frame"][i]) for i in g}) == 1
+
+
+def test_bone_vectors_are_offsets_from_the_parent():
+    pose = toy.example_pose()
+    bones = hypotheses.bone_vectors(np.stack([pose, pose]))
+    assert np.allclose(bones[:, 0], 0.0)
+    assert np.allclose(bones[1, 13], pose[13] - pose[12])               # LWrist - LElbow
+    assert np.allclose(np.linalg.norm(bones[0], axis=-1), toy.bone_lengths(pose))

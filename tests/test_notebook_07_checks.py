@@ -196,3 +196,17 @@ def test_pose_editor_keeps_a_shift_per_joint(tiny_model):
     assert np.allclose(shift[skeleton.INPUT_NAMES.index("LWrist")], [30, 0])
     assert np.allclose(shift[skeleton.INPUT_NAMES.index("RFoot")], [0, 15])
     assert np.count_nonzero(np.abs(shift).sum(axis=1)) == 2
+
+
+def test_pose_editor_refreshes_its_image(tiny_model):
+    editor = widgets.PoseEditor(tiny_model, np.random.default_rng(4).uniform(300, 700, (16, 2)))
+
+    class Handle:
+        images = []
+
+        def update(self, obj):
+            self.images.append(obj)
+
+    editor._display = Handle()
+    editor.controls["dy"].value = 12
+    assert len(Handle.images) == 1 and Handle.images[0].data.startswith(b"\x89PNG")
