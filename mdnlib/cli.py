@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-SOURCES = ("synthetic", "h36m", "h36m_npz", "cmu")  # the same names as mdnlib.sources.SOURCES
+from mdnlib.sources import SOURCES  # light: the sources themselves are imported when loaded
 
 # Options of the original script (predict_3dpose_mdm.py) that have no equivalent here, with the
 # way to do the same thing now.
@@ -119,7 +119,7 @@ def build_parser():
     return parser
 
 
-# ---- the commands: each one parses nothing and decides nothing, it calls the library -----------
+# ---- the commands: each one calls the library with the parsed options -------------------------
 
 def run_data(args):
     from mdnlib import dataset
