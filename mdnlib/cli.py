@@ -219,13 +219,14 @@ def _boolean(text):
 def _data_location(parser, from_training=False):
     same = " (default: as in training)" if from_training else ""
     _option(parser, "--data_dir", metavar="DIR", type=Path,
-            help="folder of a real source (h36m: the S* folders and cameras.h5; h36m_npz: the "
-                 "VideoPose3D npz files; cmu: .asf/.amc files)" + same)
+            help="folder of a real source (h36m: h36m/ with S*/ and cameras.h5, or its parent; "
+                 "h36m_npz: the VideoPose3D npz files; cmu: .asf/.amc files)" + same)
     _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)"
           + same, default=None if from_training else False)
     _option(parser, "--source_2d", metavar="NAME",
-            help="h36m_npz: the 2D file data_2d_h36m_NAME.npz (default gt: projected ground truth; "
-                 "sh_ft_h36m: fine-tuned Stacked Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN)" + same)
+            help="h36m_npz: read 2D from data_2d_h36m_NAME.npz (sh_ft_h36m: fine-tuned Stacked "
+                 "Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN; " + (
+                     "default: as in training)" if from_training else "default gt: projected ground truth)"))
 
 
 def _data_options(parser, default=None):
