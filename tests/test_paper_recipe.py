@@ -88,3 +88,9 @@ def test_recipe_on_the_videopose3d_layout(data, tmp_path, capsys):
     assert results["frames"] == _test_frames(truth["poses_2d"]["gt"])
     assert sorted(results["p1"]["per_action"]) == sorted(ACTIONS)   # S11 lacks one Directions, S9 has both
     assert 0 < results["p2"]["average"] < results["p1"]["average"]
+    # the same model on the Stacked Hourglass detections of the same frames
+    out = tmp_path / "sh.json"
+    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "sh_ft_h36m", "--json", out]) == 0
+    on_detections = json.loads(out.read_text())
+    assert on_detections["data"] == "h36m_npz (sh_ft_h36m 2D)" and on_detections["frames"] == results["frames"]
+    assert on_detections["p1"]["average"] != pytest.approx(results["p1"]["average"], rel=1e-6)
