@@ -77,12 +77,13 @@ def lab(tmp_path):
     (notifications / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port, token = free_port(), "browser-test-" + os.urandom(8).hex()
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "MDNLIB_QUICK": "1"}
+    log = open(tmp_path / "lab.log", "w")
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", f"--port={port}",
          "--allow-root", f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
          f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
          f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", "--LabApp.expose_app_in_browser=True"],
-        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "lab.log", "w"), env=env)
+        stdout=subprocess.DEVNULL, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -101,6 +102,7 @@ def lab(tmp_path):
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
 
 
 # JavaScript run in the page: execution progress of the open notebook.
