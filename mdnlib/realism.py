@@ -206,7 +206,8 @@ class RealismReport:
 
     def summary_rows(self):
         """Rows (comparison, frames, median mm, 90th percentile mm)."""
-        return [(name, len(e), float(np.median(e)), float(np.percentile(e, 90))) for name, e in self.errors.items()]
+        return [(name, len(e), float(np.median(e)), float(np.percentile(e, 90)))
+                for name, e in self.errors.items()]
 
     def format(self):
         lines = [f"nearest-pose P-MPJPE over the limb joints (mm), common skeleton, real frames every "
@@ -234,7 +235,8 @@ def compare_with_real(real_by_subject, database_size=100_000, frame_step=1, seed
     synthetic_poses = synthetic_database(database_size, seed)
     errors = {
         "real -> nearest synthetic": nearest_pose_errors(real, synthetic_poses)[0],
-        "real -> nearest uniform-angle pose": nearest_pose_errors(real, uniform_angle_poses(database_size, seed))[0],
+        "real -> nearest uniform-angle pose":
+            nearest_pose_errors(real, uniform_angle_poses(database_size, seed))[0],
     }
     subjects = list(real_by_subject)
     if len(subjects) == 2:

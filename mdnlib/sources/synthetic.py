@@ -90,10 +90,6 @@ def _g(rng, mean, sd, n):
     return rng.normal(mean, sd, n)
 
 
-def _other(side):
-    return "r" if side == "l" else "l"
-
-
 def _random_sides(rng, n):
     """Per pose, which side leads ("l" or "r") as a boolean mask: True = left."""
     return rng.random(n) < 0.5
@@ -147,6 +143,7 @@ RUN = Gait(hip_mean=10, hip_amp=(25, 38), knee_floor=22, knee_stance=25, knee_sw
 
 
 def _stance_upright(a, rng, n, shift):
+    """Standing, legs nearly straight; with `shift`, the weight on one leg and the other knee bent."""
     a["pelvis_pitch"], a["pelvis_roll"] = _g(rng, 3, 4, n), _g(rng, 0, 6 if shift else 3, n)
     a["spine_flex"], a["spine_side"] = _g(rng, 3, 5, n), _g(rng, 0, 4, n)
     lead = _random_sides(rng, n)
@@ -178,6 +175,7 @@ def _stance_gait(a, rng, n, gait):
 
 
 def _stance_sit(a, rng, n):
+    """Sitting on a chair: hips and knees near right angles, sometimes one leg crossed."""
     a["pelvis_pitch"], a["spine_flex"] = _g(rng, -8, 8, n), _g(rng, 12, 10, n)
     a["spine_side"], a["spine_twist"] = _g(rng, 0, 5, n), _g(rng, 0, 10, n)
     for side in "lr":
@@ -192,6 +190,7 @@ def _stance_sit(a, rng, n):
 
 
 def _stance_squat(a, rng, n):
+    """Squatting, from a half crouch to a deep squat (hips and knees bend together), or kneeling."""
     a["pelvis_pitch"], a["spine_flex"] = _g(rng, 25, 10, n), _g(rng, 20, 12, n)
     depth = rng.uniform(0, 1, n)
     for side in "lr":
@@ -286,32 +285,39 @@ def _swing_arm(a, side, rng, n, gait):
     return plane + _g(rng, 0, 15, n), elev, _g(rng, 0, 10, n), elbow
 
 
-# Arm gestures: (plane, elevation, rotation, elbow) distributions in degrees.
-GESTURES = {
-    "hang": _hanging_arm,
-    "swing_walk": lambda a, s, rng, n: _swing_arm(a, s, rng, n, WALK),
-    "swing_run": lambda a, s, rng, n: _swing_arm(a, s, rng, n, RUN),
-    "hips": lambda a, s, rng, n: (_g(rng, 0, 15, n), _u(rng, 25, 50, n), _u(rng, -85, -55, n), _u(rng, 80, 120, n)),
-    "crossed": lambda a, s, rng, n: (_u(rng, 95, 130, n), _u(rng, 20, 45, n), _u(rng, -90, -50, n), _u(rng, 100, 135, n)),
-    "hold": lambda a, s, rng, n: (_u(rng, 40, 110, n), _u(rng, 10, 55, n), _u(rng, -40, 20, n), _u(rng, 50, 120, n)),
-    "lap": lambda a, s, rng, n: (_u(rng, 50, 100, n), _u(rng, 10, 40, n), _u(rng, -30, 10, n), _u(rng, 30, 90, n)),
-    "reach": lambda a, s, rng, n: (_u(rng, -30, 135, n), _u(rng, 20, 175, n), _g(rng, 0, 25, n), _u(rng, 5, 60, n)),
-    "raised": lambda a, s, rng, n: (_u(rng, -10, 110, n), _u(rng, 90, 175, n), _g(rng, 10, 25, n), _u(rng, 10, 90, n)),
-    "wave": lambda a, s, rng, n: (_u(rng, -10, 70, n), _u(rng, 60, 140, n), _u(rng, 40, 90, n), _u(rng, 40, 120, n)),
-    "phone": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 20, 65, n), _u(rng, -40, 0, n), _u(rng, 120, 150, n)),
-    "guard": lambda a, s, rng, n: (_u(rng, 60, 110, n), _u(rng, 15, 50, n), _u(rng, -30, 10, n), _u(rng, 100, 145, n)),
-    "grip": lambda a, s, rng, n: (_u(rng, -20, 110, n), _u(rng, 30, 110, n), _u(rng, -60, 60, n), _u(rng, 40, 130, n)),
-    "ladder": lambda a, s, rng, n: (_u(rng, 50, 100, n), _u(rng, 30, 95, n), _u(rng, -40, 20, n), _u(rng, 50, 130, n)),
-    "chains": lambda a, s, rng, n: (_u(rng, 30, 100, n), _u(rng, 70, 150, n), _g(rng, 0, 20, n), _u(rng, 40, 120, n)),
-    "back": lambda a, s, rng, n: (_g(rng, -90, 15, n), _u(rng, 15, 45, n), _g(rng, 0, 15, n), _u(rng, 10, 50, n)),
-    "down": lambda a, s, rng, n: _reach_down(a, s, rng, n),
-}
-
-
 def _reach_down(a, side, rng, n):
     """Hands towards the floor or the knees: a hanging arm brought forward."""
     plane, elev, rot, _ = _hanging_arm(a, side, rng, n)
     return plane + _g(rng, 0, 15, n), elev + _u(rng, 0, 40, n), rot, _u(rng, 0, 60, n)
+
+
+def _uniform_gesture(plane, elev, rot, elbow):
+    """A gesture whose four arm angles are drawn uniformly within (low, high) ranges in degrees."""
+    ranges = (plane, elev, rot, elbow)
+    return lambda a, side, rng, n: tuple(rng.uniform(lo, hi, n) for lo, hi in ranges)
+
+
+# Arm gestures: functions (angles so far, side, rng, n) -> (plane, elevation, rotation, elbow).
+GESTURES = {
+    "hang": _hanging_arm,
+    "down": _reach_down,
+    "swing_walk": lambda a, side, rng, n: _swing_arm(a, side, rng, n, WALK),
+    "swing_run": lambda a, side, rng, n: _swing_arm(a, side, rng, n, RUN),
+    #                                plane        elevation    rotation     elbow
+    "hips": _uniform_gesture((-25, 25), (25, 50), (-85, -55), (80, 120)),      # hands on the hips
+    "crossed": _uniform_gesture((95, 130), (20, 45), (-90, -50), (100, 135)),  # arms folded
+    "hold": _uniform_gesture((40, 110), (10, 55), (-40, 20), (50, 120)),       # an object in front
+    "lap": _uniform_gesture((50, 100), (10, 40), (-30, 10), (30, 90)),         # hands on the thighs
+    "reach": _uniform_gesture((-30, 135), (20, 175), (-40, 40), (5, 60)),      # anywhere, arm long
+    "raised": _uniform_gesture((-10, 110), (90, 175), (-30, 50), (10, 90)),    # above the shoulder
+    "wave": _uniform_gesture((-10, 70), (60, 140), (40, 90), (40, 120)),       # forearm up
+    "phone": _uniform_gesture((30, 100), (20, 65), (-40, 0), (120, 150)),      # hand at the ear
+    "guard": _uniform_gesture((60, 110), (15, 50), (-30, 10), (100, 145)),     # fists before the face
+    "grip": _uniform_gesture((-20, 110), (30, 110), (-60, 60), (40, 130)),     # holding on to a bar
+    "ladder": _uniform_gesture((50, 100), (30, 95), (-40, 20), (50, 130)),     # rungs in front
+    "chains": _uniform_gesture((30, 100), (70, 150), (-35, 35), (40, 120)),    # a swing's chains
+    "back": _uniform_gesture((-90, -60), (15, 45), (-25, 25), (10, 50)),       # swung behind
+}
 
 
 @dataclass(frozen=True)
@@ -335,11 +341,13 @@ ACTIVITY_SPECS = {
     "Sitting": Activity({"sit": 1.0}, {"lap": 0.3, "hold": 0.2, "grip": 0.15, "raised": 0.1, "phone": 0.1,
                                        "crossed": 0.05, "hang": 0.1},
                         {"lap": 0.4, "hold": 0.15, "grip": 0.15, "raised": 0.1, "hang": 0.2}, symmetric=0.4),
-    "Crouching": Activity({"squat": 1.0}, {"down": 0.3, "hold": 0.3, "grip": 0.15, "lap": 0.1, "reach": 0.15},
+    "Crouching": Activity({"squat": 1.0},
+                          {"down": 0.3, "hold": 0.3, "grip": 0.15, "lap": 0.1, "reach": 0.15},
                           {"down": 0.35, "hold": 0.3, "grip": 0.15, "lap": 0.2}, symmetric=0.4),
     "Reaching": Activity({"stand": 0.4, "step": 0.4, "shift": 0.2}, {"reach": 1.0},
                          {"reach": 0.4, "hang": 0.4, "hold": 0.2}, symmetric=0.2),
-    "ArmsRaised": Activity({"stand": 0.35, "shift": 0.15, "hang": 0.3, "step": 0.2}, {"raised": 0.8, "grip": 0.2},
+    "ArmsRaised": Activity({"stand": 0.35, "shift": 0.15, "hang": 0.3, "step": 0.2},
+                           {"raised": 0.8, "grip": 0.2},
                            {"raised": 0.5, "reach": 0.25, "grip": 0.25}, symmetric=0.5),
     "Bending": Activity({"bend": 0.8, "squat": 0.2}, {"hang": 0.4, "down": 0.4, "hold": 0.2},
                         {"hang": 0.5, "down": 0.4, "hold": 0.1}, symmetric=0.4),
@@ -347,11 +355,13 @@ ACTIVITY_SPECS = {
                        {"hang": 0.6, "hold": 0.2, "hips": 0.2}, symmetric=0.1),
     "Phoning": Activity({"stand": 0.35, "shift": 0.25, "walk": 0.2, "sit": 0.2}, {"phone": 1.0},
                         {"hang": 0.4, "hold": 0.3, "crossed": 0.15, "hips": 0.15}, symmetric=0.0),
-    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1}, {"ladder": 0.5, "raised": 0.2, "grip": 0.2, "reach": 0.1},
+    "Climbing": Activity({"climb": 0.7, "hang": 0.2, "step": 0.1},
+                         {"ladder": 0.5, "raised": 0.2, "grip": 0.2, "reach": 0.1},
                          {"ladder": 0.5, "raised": 0.15, "grip": 0.2, "hold": 0.15}, symmetric=0.2),
     "Swinging": Activity({"swing": 0.75, "hang": 0.25}, {"chains": 0.8, "raised": 0.2},
                          {"chains": 0.8, "raised": 0.1, "lap": 0.1}, symmetric=0.6),
-    "Jumping": Activity({"jump": 0.8, "step": 0.2}, {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15},
+    "Jumping": Activity({"jump": 0.8, "step": 0.2},
+                        {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15},
                         {"back": 0.35, "raised": 0.3, "swing_run": 0.2, "guard": 0.15}, symmetric=0.7),
 }
 
