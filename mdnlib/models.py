@@ -455,7 +455,7 @@ def save_model(model, path, include_optimizer=True):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
     os.close(handle)
     try:
-        if include_optimizer or model.optimizer is None:
+        if include_optimizer or getattr(model, "optimizer", None) is None:
             model.save(temporary, overwrite=True)
         else:
             copy = PoseNetwork.from_config(model.get_config())
@@ -468,12 +468,18 @@ def save_model(model, path, include_optimizer=True):
         raise
 
 
-def load_model(path, compile=True):
-    """Read a model written by `save_model` (or `model.save`), with its configuration,
-    normalisation statistics and, if saved, optimizer state."""
+def load_model(path, compile=False):
+    """Read a model written by `save_model` (or `model.save`), with its configuration and
+    normalisation statistics; ready for prediction.
+
+    compile=True also restores the optimizer and its state from a training checkpoint (this is
+    how `mdnlib.train` resumes a run).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file (train one with 'python -m mdnlib train')")
+    if compile:
+        import mdnlib.train  # noqa: F401  (registers the optimizer that checkpoints are saved with)
     try:
         model = keras.saving.load_model(path, compile=compile)
     except (ValueError, OSError, KeyError) as error:

@@ -245,7 +245,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
     done, checkpoint = paths.latest() if resume else (0, None)
     with strategy.scope():
         if checkpoint is not None:
-            model = models.load_model(checkpoint)
+            model = models.load_model(checkpoint, compile=True)
             _check_same_config(model, model_or_config, checkpoint)
             compile_model(model, optimizer=model.optimizer, steps=steps)
             history = _read_history(paths.history)[:done]

@@ -57,6 +57,10 @@ def test_training_learns_and_writes_its_files(tmp_path):
     for a, b in zip(models.predict_mixture(final, X[:8]), models.predict_mixture(model, X[:8])):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(final.normalizer.std_3d, NORMALIZER.std_3d)
+    checkpoint = tmp_path / "checkpoints" / "epoch_0006.keras"
+    np.testing.assert_array_equal(models.predict_mixture(models.load_model(checkpoint), X[:8])[0],
+                                  models.predict_mixture(model, X[:8])[0])
+    assert int(models.load_model(checkpoint, compile=True).optimizer.iterations) == 6 * 1024 // 32
     best = min(history, key=lambda h: h["val_mpjpe"])
     metrics = train.validation_metrics(models.load_model(tmp_path / "best.keras"), X[:256], Y[:256], NORMALIZER)
     assert metrics["val_mpjpe"] == pytest.approx(best["val_mpjpe"], rel=1e-6)
