@@ -48,7 +48,8 @@ def test_moved_scaled_and_turned_copies_are_zero_apart(poses):
 def test_error_of_a_known_displacement():
     pose = synthetic.pose_from_angles({n: np.zeros(1) for n in synthetic.ANGLE_NAMES})
     database = np.concatenate([pose, pose + 5000.0])
-    bent = synthetic.pose_from_angles({n: np.zeros(1) for n in synthetic.ANGLE_NAMES} | {"elbow_l": np.array([90.0])})
+    rest = {n: np.zeros(1) for n in synthetic.ANGLE_NAMES}
+    bent = synthetic.pose_from_angles(rest | {"elbow_l": np.array([90.0])})
     errors, indices = realism.nearest_pose_errors(bent, database)
     limbs = realism.LIMB_JOINTS_17
     assert indices[0] == 0

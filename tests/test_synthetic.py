@@ -18,7 +18,8 @@ def cache_in_tmp(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def poses_by_activity():
     rng = np.random.default_rng(7)
-    return {a: synthetic.generate_poses(400, a, rng, synthetic.Body.random(rng)) for a in synthetic.ACTIVITIES}
+    return {activity: synthetic.generate_poses(400, activity, rng, synthetic.Body.random(rng))
+            for activity in synthetic.ACTIVITIES}
 
 
 def test_same_seed_same_poses_other_seed_other_poses():
@@ -128,7 +129,8 @@ def test_poseset_layout_and_split(cache_in_tmp):
 
 def test_quick_mode_shrinks_the_default(monkeypatch):
     monkeypatch.setenv("MDNLIB_QUICK", "1")
-    assert synthetic.default_frames_per_action() * len(synthetic.ACTIVITIES) in range(300, 300 + len(synthetic.ACTIVITIES))
+    per_subject = synthetic.default_frames_per_action() * len(synthetic.ACTIVITIES)
+    assert 300 <= per_subject < 300 + len(synthetic.ACTIVITIES)
     monkeypatch.setenv("MDNLIB_QUICK", "0")
     assert synthetic.default_frames_per_action() * len(synthetic.ACTIVITIES) >= 40_000
 
@@ -143,9 +145,9 @@ def test_2d_is_the_projection_without_noise_and_close_to_it_with(cache_in_tmp):
             projected = cam.project(p3.astype(np.float64)[:, INPUT_16])
             assert np.allclose(exact.poses_2d[subject]["Reaching"][cam_id], projected, atol=1e-2)
             assert np.array_equal(noisy.poses_3d[subject]["Reaching"], p3)
-            deviations.append(np.linalg.norm(noisy.poses_2d[subject]["Reaching"][cam_id] - projected, axis=-1))
-            w, h = cam.size
-            inside = (projected[..., 0] > 0) & (projected[..., 0] < w) & (projected[..., 1] > 0) & (projected[..., 1] < h)
+            noisy_2d = noisy.poses_2d[subject]["Reaching"][cam_id]
+            deviations.append(np.linalg.norm(noisy_2d - projected, axis=-1))
+            inside = np.all((projected > 0) & (projected < np.array(cam.size)), axis=-1)
             assert inside.mean() > 0.99
     deviations = np.concatenate(deviations).ravel()
     assert 3.0 < np.median(deviations) < 8.0         # a few pixels
@@ -159,7 +161,8 @@ def test_detector_noise_has_outliers():
     # an outlier (2D Gaussian, sigma 40 px) lands beyond 25 px with probability exp(-25^2 / (2 40^2))
     expected = synthetic.OUTLIER_PROBABILITY * np.exp(-25 ** 2 / (2 * synthetic.OUTLIER_SIGMA_PX ** 2))
     assert np.mean(error > 25) == pytest.approx(expected, rel=0.25)
-    assert np.median(error) == pytest.approx(np.sqrt(2 * np.log(2)) * np.median(synthetic.NOISE_SIGMA_PX), rel=0.15)
+    rayleigh_median = np.sqrt(2 * np.log(2)) * np.median(synthetic.NOISE_SIGMA_PX)
+    assert np.median(error) == pytest.approx(rayleigh_median, rel=0.15)
 
 
 def test_cache_is_written_atomically_and_read_back(cache_in_tmp):
