@@ -6,12 +6,15 @@ with the key results (`make report`; the modern counterpart of the original proj
 Each page is nbconvert's HTML export of the executed notebook: figures are embedded as images,
 and the widget state is embedded too, so sliders render where the page can load the widget
 scripts; elsewhere the explorers' static figures show (see `mdnlib.widgets`). `index.html` lists
-the notebooks with their run time and checks, then the key results of each: the outputs of the
-cells tagged ``report`` (a notebook without such tags shows its last figure).
+the notebooks with their run time and checks; then the evaluation of the pretrained checkpoints,
+from the JSON files `python -m mdnlib test --json` wrote next to them
+(`data/pretrained/<model>/evaluation*.json`); then the key results of each notebook: the outputs
+of the cells tagged ``report`` (a notebook without such tags shows its last figure).
 `execute_course` is also what `bench/course_time.py` times.
 """
 import argparse
 import html
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +23,7 @@ from pathlib import Path
 import nbformat
 
 from mdnlib import course
-from mdnlib.config import PROJECT_DIR
+from mdnlib.config import PROJECT_DIR, pretrained_dir
 
 REPORT_TAG = "report"
 CELL_TIMEOUT = 600   # seconds per cell
@@ -117,6 +120,56 @@ def key_results(nb):
     return items
 
 
+# Columns of the evaluation table: (heading, how to read it from `evaluation.evaluate`'s dict).
+EVALUATION_COLUMNS = (
+    ("data", lambda r: r.get("data")),
+    ("hidden joints", lambda r: r.get("miss_num")),
+    ("frames", lambda r: r.get("frames")),
+    ("kernels", lambda r: r.get("num_kernels")),
+    ("P1 best of M (mm)", lambda r: r.get("p1", {}).get("average")),
+    ("P2 best of M (mm)", lambda r: r.get("p2", {}).get("average")),
+    ("P1 heaviest kernel (mm)", lambda r: r.get("most_likely_p1", {}).get("average")),
+    ("P1 mixture mean (mm)", lambda r: r.get("mixture_mean_p1", {}).get("average")),
+    ("NLL", lambda r: r.get("nll")),
+    ("kernels used", lambda r: r.get("kernel_usage")),
+    ("ECE", lambda r: r.get("calibration_ece")),
+)
+
+
+def evaluation_results(folder=None):
+    """{label: results dict} from every `<model>/evaluation*.json` under `folder` (default: the
+    pretrained checkpoints), as written by `python -m mdnlib test --json`; unreadable files are
+    skipped with a note in the label."""
+    folder = Path(folder) if folder is not None else pretrained_dir()
+    results = {}
+    for path in sorted(folder.glob("*/evaluation*.json")):
+        label = f"{path.parent.name}/{path.name}"
+        try:
+            results[label] = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            results[f"{label} (unreadable: {error})"] = {}
+    return results
+
+
+def evaluation_html(results):
+    """The evaluation results as an HTML table (empty string when there are none)."""
+    if not results:
+        return ""
+
+    def cell(value):
+        if value is None:
+            return "<td></td>"
+        if isinstance(value, float):
+            return f'<td class="number">{value:.{2 if abs(value) < 10 else 1}f}</td>'
+        return f'<td class="number">{html.escape(str(value))}</td>'
+
+    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in EVALUATION_COLUMNS)
+    rows = "\n".join(f"<tr><td>{html.escape(label)}</td>" + "".join(cell(read(r)) for _, read in EVALUATION_COLUMNS)
+                      + "</tr>" for label, r in results.items())
+    return (f"<h1>Pretrained checkpoints</h1>\n<p>Reported figure: the unweighted mean of the per-action "
+            f"means (SPEC §4).</p>\n<table>\n<tr><th>model / file</th>{head}</tr>\n{rows}\n</table>")
+
+
 def page_html(nb):
     """One executed notebook as a standalone HTML page (figures and widget state embedded)."""
     from nbconvert import HTMLExporter
@@ -136,8 +189,8 @@ pre { background: #f6f6f6; padding: 0.6em; overflow-x: auto; }
 """
 
 
-def index_html(results, mode):
-    """The index page: a table of the notebooks, then the key results of each."""
+def index_html(results, mode, evaluations=None):
+    """The index page: a table of the notebooks, the checkpoints' evaluation, the key results."""
     total = sum(r.seconds for r in results)
     rows, sections = [], []
     for r in results:
@@ -168,6 +221,7 @@ def index_html(results, mode):
 <tr><th>notebook</th><th>goal</th><th>run time</th><th>checks passed</th><th>figures</th><th>status</th></tr>
 {chr(10).join(rows)}
 </table>
+{evaluation_html(evaluations or dict())}
 <h1>Key results</h1>
 {chr(10).join(sections)}
 </body></html>
@@ -183,7 +237,7 @@ def build_report(out_dir, paths=None, quick=False, timeout=CELL_TIMEOUT, log=pri
     for r in results:
         (out_dir / r.path.with_suffix(".html").name).write_text(page_html(r.nb), encoding="utf-8")
     index = out_dir / "index.html"
-    index.write_text(index_html(results, "quick" if quick else "full"), encoding="utf-8")
+    index.write_text(index_html(results, "quick" if quick else "full", evaluation_results()), encoding="utf-8")
     return index, results
 
 

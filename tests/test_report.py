@@ -1,6 +1,7 @@
 """The course report on two tiny notebooks (fast): pages and index exist, with embedded figures,
 key results of the cells tagged 'report', widget state, and a failing notebook flagged."""
 import base64
+import json
 
 import nbformat
 import pytest
@@ -84,3 +85,24 @@ def test_a_failing_notebook_is_flagged_and_still_reported(built):
 def test_title_and_goal():
     nb = new_notebook(cells=[new_markdown_cell("# 05 · A title\n\n**Goal:** one\nsentence.\n\n**You will learn**")])
     assert report.title_and_goal(nb) == ("05 · A title", "one sentence.")
+
+
+def test_the_evaluation_of_the_checkpoints_becomes_a_table(tmp_path):
+    results = {"data": "synthetic", "miss_num": 0, "frames": 1200, "num_kernels": 5,
+               "p1": {"average": 52.71, "per_action": {}}, "most_likely_p1": {"average": 61.25},
+               "mixture_mean_p1": {"average": 70.0}, "nll": -1.234, "kernel_usage": 3.4, "calibration_ece": 0.071}
+    (tmp_path / "mdn").mkdir()
+    (tmp_path / "mdn" / "evaluation.json").write_text(json.dumps(results))
+    (tmp_path / "baseline").mkdir()
+    (tmp_path / "baseline" / "evaluation.json").write_text("{not json")
+    found = report.evaluation_results(tmp_path)
+    assert found["mdn/evaluation.json"] == results
+    assert any(label.startswith("baseline/evaluation.json (unreadable") for label in found)
+    table = report.evaluation_html(found)
+    assert "<td>mdn/evaluation.json</td>" in table
+    for shown in ("52.7", "61.2", "70.0", "-1.23", "3.40", "0.07", "1200", "synthetic"):
+        assert f">{shown}</td>" in table, shown
+    assert "P2 best of M" in table and "<td></td>" in table       # no Procrustes figure: an empty cell
+    assert report.evaluation_html({}) == ""
+    page = report.index_html([], "quick", found)
+    assert "Pretrained checkpoints" in page and "52.7" in page
