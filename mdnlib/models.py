@@ -7,7 +7,7 @@ Everything computes what the original TensorFlow 1 code computes (SPEC §2):
   a bias (units,) it is sqrt(2 / units));
 - "max-norm" clips each whole weight matrix to Frobenius norm 1 in the forward pass
   (`W / max(||W||, 1)`), never the biases, and not in the mixing-coefficient layer. We apply
-  the factor to the layer's output, `(x @ W) / max(||W||, 1)`, which is the same function and
+  the factor to the layer's input, `(x / max(||W||, 1)) @ W`, which is the same function and
   gradient but cheaper than rescaling the matrix at every step;
 - mixture head: means (M x 48, linear; the 48*M outputs are read as (48, M), the original
   layout, so its weights could be copied over), one isotropic sigma per kernel
@@ -125,11 +125,10 @@ class Linear(keras.layers.Layer):
         self.bias = self.add_weight(shape=(self.units,), initializer=init, name="bias")
 
     def call(self, x):
-        y = ops.matmul(x, self.kernel)
-        if self.max_norm:  # == x @ (W / max(||W||_F, 1)), without rescaling W
+        if self.max_norm:  # x @ (W / max(||W||_F, 1)) computed as (x / max(||W||_F, 1)) @ W
             # l2_loss = sum(W^2) / 2 in one pass, no temporary copy of W (forward or backward)
-            y = y / ops.maximum(ops.sqrt(2.0 * tf.nn.l2_loss(self.kernel)), 1.0)
-        return y + self.bias
+            x = x / ops.maximum(ops.sqrt(2.0 * tf.nn.l2_loss(self.kernel)), 1.0)
+        return tf.nn.bias_add(tf.matmul(x, self.kernel), self.bias)   # one fused kernel on CPU
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "max_norm": self.max_norm}
