@@ -601,6 +601,7 @@ def _write_atomically(path, arrays):
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)   # mkstemp's private mode would hide the cache from other users
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
