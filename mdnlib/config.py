@@ -90,6 +90,19 @@ def setup_notebook(seed=0, tensorflow=True):
         import keras
         info.update(tensorflow=tf.__version__, keras=keras.__version__)
     set_seed(seed)
+    _inline_figures()
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (7, 4), "axes.grid": True,
                          "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
     return info
+
+
+def _inline_figures():
+    """In a notebook, switch matplotlib's inline backend on now, so that a widget's figure shown
+    before any plain pyplot figure is drawn as an image and not as "<Figure size ...>"."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        shell.run_line_magic("matplotlib", "inline")

@@ -1,4 +1,4 @@
-"""Classroom tooling: student copies, clean notebooks, an HTML report of the executed course.
+"""Classroom tooling: student copies and clean notebooks (the HTML report is `mdnlib.report`).
 
 Solutions in the committed notebooks sit between nbgrader's markers::
 
@@ -13,7 +13,6 @@ Committed notebooks carry no outputs, execution counts or widget state, so diffs
     python -m mdnlib.course student [--out build/student] [NOTEBOOK ...]   (make student)
     python -m mdnlib.course clean [NOTEBOOK ...]                           (make clean-nb)
     python -m mdnlib.course check-clean [NOTEBOOK ...]
-    python -m mdnlib.course report [--out build/report] [NOTEBOOK ...]
 """
 import argparse
 import copy
@@ -154,24 +153,6 @@ def execute_notebook(nb, cwd, timeout=300, env=None):
     return nb
 
 
-def write_report(out_dir, paths=None, timeout=600):
-    """Execute every notebook and export each to HTML in `out_dir` (the executed course)."""
-    from nbconvert import HTMLExporter
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
-    written = []
-    for path in notebook_paths(paths):
-        print(f"executing {path.name} ...", flush=True)
-        nb = execute_notebook(nbformat.read(path, as_version=4), path.parent, timeout)
-        html, _ = exporter.from_notebook_node(nb)
-        target = out_dir / path.with_suffix(".html").name
-        target.write_text(html)
-        written.append(target)
-    return written
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m mdnlib.course", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,9 +160,7 @@ def main(argv=None):
     student.add_argument("--out", default=str(PROJECT_DIR / "build" / "student"))
     commands.add_parser("clean", help="strip outputs and widget state in place")
     commands.add_parser("check-clean", help="fail if a notebook has outputs or widget state")
-    report = commands.add_parser("report", help="execute the notebooks and export them to HTML")
-    report.add_argument("--out", default=str(PROJECT_DIR / "build" / "report"))
-    for sub in (student, commands.choices["clean"], commands.choices["check-clean"], report):
+    for sub in (student, commands.choices["clean"], commands.choices["check-clean"]):
         sub.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
     args = parser.parse_args(argv)
 
@@ -200,9 +179,6 @@ def main(argv=None):
             print("run `make clean-nb` to clean them")
             return 1
         print("all notebooks clean")
-    elif args.command == "report":
-        for path in write_report(args.out, args.notebooks):
-            print(f"wrote {path}")
     return 0
 
 
