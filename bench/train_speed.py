@@ -23,7 +23,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batches", default="64,256,1024,4096", help="batch sizes (comma-separated)")
     parser.add_argument("--configs", default="paper,course", help="presets of mdnlib.models (paper, course)")
-    parser.add_argument("--seconds", type=float, default=8.0, help="training time per measurement")
+    parser.add_argument("--seconds", type=float, default=5.0, help="training time per measurement")
     parser.add_argument("--threads", help="INTRA,INTER thread counts (default: TensorFlow's)")
     return parser.parse_args()
 

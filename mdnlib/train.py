@@ -78,9 +78,16 @@ def make_optimizer(learning_rate=LEARNING_RATE):
 
 def steps_per_execution(batch_size, examples=None):
     """Training steps per call into TensorFlow: about 32,768 examples per call (at most 50
-    steps, at most one epoch), so that Python's per-call overhead disappears."""
+    steps, at most one epoch), so that Python's per-call overhead disappears. With `examples`,
+    a divisor of the steps per epoch is preferred (Keras's progress bar counts whole calls)."""
     steps = max(1, min(50, 32_768 // batch_size))
-    return steps if examples is None else max(1, min(steps, -(-examples // batch_size)))
+    if examples is None:
+        return steps
+    epoch_steps = -(-examples // batch_size)
+    if epoch_steps <= steps:
+        return epoch_steps
+    divisors = [d for d in range(steps, (steps + 1) // 2 - 1, -1) if epoch_steps % d == 0]
+    return divisors[0] if divisors else steps
 
 
 def compile_model(model, learning_rate=LEARNING_RATE, optimizer=None, batch_size=64, steps=None):

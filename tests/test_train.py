@@ -194,3 +194,10 @@ def test_training_runs_under_a_mirrored_strategy_on_two_devices(tmp_path):
     report = json.loads(result.stdout.strip().split("\n")[-1])
     assert report["replicas"] == 2 and report["same"]
     assert report["loss"][-1] < report["loss"][0] and np.isfinite(report["val_nll"])
+
+
+def test_steps_per_call_divide_the_epoch_when_possible():
+    assert train.steps_per_execution(64) == 50 and train.steps_per_execution(4096) == 8
+    assert train.steps_per_execution(64, 5200) == 41          # 82 steps per epoch = 2 x 41
+    assert train.steps_per_execution(64, 100) == 2            # never more than one epoch
+    assert train.steps_per_execution(64, 64 * 97) == 50       # 97 steps: no divisor in [25, 50]
