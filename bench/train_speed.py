@@ -48,7 +48,7 @@ def forward_multiply_adds(config):
     return 32 * width + config.blocks * 2 * width * width + width * outputs
 
 
-def measure(tf, models, train, config, batch_size, seconds):
+def measure(models, train, config, batch_size, seconds):
     """Samples per second of `fit` over one epoch sized to last about `seconds`."""
     from mdnlib.dataset import make_tf_dataset
 
@@ -89,7 +89,7 @@ def main():
         config = models.PRESETS[name]
         flop = 6 * forward_multiply_adds(config)
         for batch_size in map(int, args.batches.split(",")):
-            rate = measure(tf, models, train, config, batch_size, args.seconds)
+            rate = measure(models, train, config, batch_size, args.seconds)
             results.append((name, config, flop, batch_size, rate))
             print(f"train {name} batch {batch_size}: {rate:,.0f} samples/s", flush=True)
     ceiling = max(ceiling, matmul_ceiling(tf))   # a busy machine lowers it: keep the better reading

@@ -137,11 +137,11 @@ def set_baseline_sigma(model, x, y, batch_size=4096):
 class EpochEnd(keras.callbacks.Callback):
     """After every epoch: baseline sigma, validation metrics, history, checkpoint, best model."""
 
-    def __init__(self, train_dir, x_train, y_train, x_val, y_val, normalizer, history, batch_size):
+    def __init__(self, train_dir, x_train, y_train, x_val, y_val, normalizer, history):
         super().__init__()
         self.paths = RunPaths(train_dir)
         self.train_data, self.val_data = (x_train, y_train), (x_val, y_val)
-        self.normalizer, self.history, self.batch_size = normalizer, history, batch_size
+        self.normalizer, self.history = normalizer, history
         self.started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -269,7 +269,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         "replicas": strategy.num_replicas_in_sync, **(run_info or {})})
     if done < epochs:
         data = make_tf_dataset(x_train, y_train, batch_size=batch_size, shuffle=True, miss_num=miss_num, seed=seed)
-        epoch_end = EpochEnd(paths.root, x_train, y_train, x_val, y_val, normalizer, history, batch_size)
+        epoch_end = EpochEnd(paths.root, x_train, y_train, x_val, y_val, normalizer, history)
         model.fit(data, epochs=epochs, initial_epoch=done, verbose=verbose, shuffle=False,
                   callbacks=[epoch_end, TensorBoardScalars(paths.logs), *callbacks])
     models.save_model(model, paths.final, include_optimizer=False)

@@ -12,7 +12,6 @@ import pytest
 
 from mdnlib import models, train
 from mdnlib.config import PROJECT_DIR, import_tensorflow
-from mdnlib.dataset import Normalizer
 
 tf = import_tensorflow()
 import keras  # noqa: E402
