@@ -246,7 +246,8 @@ def _source_options(args, source):
     if args.source_2d is None:
         return {}
     if source != "h36m_npz":
-        raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz source only, not {source}")
+        raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz "
+                         f"source only, not {source}")
     return {"source_2d": args.source_2d}
 
 

@@ -87,7 +87,8 @@ def test_a_training_folder_leads_to_its_model(tmp_path):
 def test_missing_models_are_explained(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such model file or training folder"):
         inference.find_model_file(tmp_path / "nowhere")
-    with pytest.raises(FileNotFoundError, match=f"{tmp_path}: no trained model inside \\(expected one of best.keras"):
+    expected = f"{tmp_path}: no trained model inside \\(expected one of best.keras"
+    with pytest.raises(FileNotFoundError, match=expected):
         inference.find_model_file(tmp_path)
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="expected a .keras model file"):

@@ -54,7 +54,8 @@ def _run_recipe(recipe, data_root, workdir, capsys):
 
 def _test_frames(poses_2d):
     """Number of test examples: frames x views of the test subjects."""
-    return sum(len(views) for s in TEST_SUBJECTS for sequence in poses_2d[s].values() for views in sequence.values())
+    return sum(len(views) for s in TEST_SUBJECTS
+               for sequence in poses_2d[s].values() for views in sequence.values())
 
 
 @pytest.mark.slow
@@ -90,7 +91,8 @@ def test_recipe_on_the_videopose3d_layout(data, tmp_path, capsys):
     assert 0 < results["p2"]["average"] < results["p1"]["average"]
     # the same model on the Stacked Hourglass detections of the same frames
     out = tmp_path / "sh.json"
-    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "sh_ft_h36m", "--json", out]) == 0
+    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "sh_ft_h36m",
+                     "--json", out]) == 0
     on_detections = json.loads(out.read_text())
     assert on_detections["data"] == "h36m_npz (sh_ft_h36m 2D)" and on_detections["frames"] == results["frames"]
     assert on_detections["p1"]["average"] != pytest.approx(results["p1"]["average"], rel=1e-6)
