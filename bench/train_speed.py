@@ -83,7 +83,8 @@ def main():
     tf = import_tensorflow()
     ceiling = matmul_ceiling(tf)
     threads = args.threads or "default"
-    print(f"matmul ceiling: {ceiling:.0f} GFLOP/s (float32, 4096x4096, {os.cpu_count()} CPUs, threads {threads})")
+    print(f"matmul ceiling: {ceiling:.0f} GFLOP/s (float32, 4096x4096, {os.cpu_count()} CPUs, "
+          f"threads {threads})")
     results = []
     for name in args.configs.split(","):
         config = models.PRESETS[name]

@@ -154,7 +154,8 @@ class BatchNorm(keras.layers.Layer):
         size = (input_shape[-1],)
         self.gamma = self.add_weight(shape=size, initializer="ones", name="gamma")
         self.beta = self.add_weight(shape=size, initializer="zeros", name="beta")
-        self.moving_mean = self.add_weight(shape=size, initializer="zeros", trainable=False, name="moving_mean")
+        self.moving_mean = self.add_weight(shape=size, initializer="zeros", trainable=False,
+                                           name="moving_mean")
         self.moving_variance = self.add_weight(shape=size, initializer="ones", trainable=False,
                                                name="moving_variance")
 

@@ -268,7 +268,8 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         "train_examples": len(x_train), "val_examples": 0 if x_val is None else len(x_val),
         "replicas": strategy.num_replicas_in_sync, **(run_info or {})})
     if done < epochs:
-        data = make_tf_dataset(x_train, y_train, batch_size=batch_size, shuffle=True, miss_num=miss_num, seed=seed)
+        data = make_tf_dataset(x_train, y_train, batch_size=batch_size, shuffle=True, miss_num=miss_num,
+                               seed=seed)
         epoch_end = EpochEnd(paths.root, x_train, y_train, x_val, y_val, normalizer, history)
         model.fit(data, epochs=epochs, initial_epoch=done, verbose=verbose, shuffle=False,
                   callbacks=[epoch_end, TensorBoardScalars(paths.logs), *callbacks])

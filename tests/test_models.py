@@ -56,7 +56,8 @@ def test_forward_pass_equals_the_original_graph():
     model = models.build_model(small_config(), seed=0)
     for bn in [layer for layer in model._flatten_layers() if isinstance(layer, models.BatchNorm)]:
         rng = np.random.default_rng(len(bn.name))   # non-trivial moving statistics and affine terms
-        for var, values in ((bn.moving_mean, rng.normal(size=64)), (bn.moving_variance, rng.uniform(0.5, 2, 64)),
+        for var, values in ((bn.moving_mean, rng.normal(size=64)),
+                            (bn.moving_variance, rng.uniform(0.5, 2, 64)),
                             (bn.gamma, rng.uniform(0.5, 2, 64)), (bn.beta, rng.normal(size=64))):
             var.assign(values.astype(np.float32))
     x = np.random.default_rng(1).normal(size=(7, 32)).astype(np.float32)
@@ -76,11 +77,13 @@ def test_max_norm_clips_whole_matrices_except_the_mixing_layer():
     clipped = tf.clip_by_norm(w, 1.0).numpy()       # ... so the clip is active
     np.testing.assert_allclose(layer(x).numpy(), x @ clipped + layer.bias.numpy(), rtol=1e-5, atol=1e-6)
     mixing = model.head.mixing
-    np.testing.assert_allclose(mixing(x).numpy(), x @ mixing.kernel.numpy() + mixing.bias.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(mixing(x).numpy(), x @ mixing.kernel.numpy() + mixing.bias.numpy(),
+                               rtol=1e-5, atol=1e-6)
     small = models.Linear(4, max_norm=True)
     small.build((None, 3))
     small.kernel.assign(np.full((3, 4), 0.1, np.float32))    # norm 0.35 < 1: left unchanged
-    np.testing.assert_allclose(small(np.ones((1, 3), np.float32)).numpy(), 0.3 + small.bias.numpy()[None], rtol=1e-6)
+    np.testing.assert_allclose(small(np.ones((1, 3), np.float32)).numpy(), 0.3 + small.bias.numpy()[None],
+                               rtol=1e-6)
 
 
 def test_initialisation_is_truncated_normal_scaled_by_first_dimension():
@@ -147,7 +150,8 @@ def test_loading_needs_only_the_import(tmp_path):
     code = ("import mdnlib.models as m; model = m.load_model(r'%s'); "
             "print(model.model_config.kind, m.count_parameters(model))" % path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.stdout.split() == ["baseline", str(models.count_parameters(models.build_model(small_config(kind="baseline"))))], out.stderr
+    expected = models.count_parameters(models.build_model(small_config(kind="baseline")))
+    assert out.stdout.split() == ["baseline", str(expected)], out.stderr
 
 
 def test_sigma_to_mm_uses_the_rms_std():

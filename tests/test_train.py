@@ -61,7 +61,8 @@ def test_training_learns_and_writes_its_files(tmp_path):
                                   models.predict_mixture(model, X[:8])[0])
     assert int(models.load_model(checkpoint, compile=True).optimizer.iterations) == 6 * 1024 // 32
     best = min(history, key=lambda h: h["val_mpjpe"])
-    metrics = train.validation_metrics(models.load_model(tmp_path / "best.keras"), X[:256], Y[:256], NORMALIZER)
+    best_model = models.load_model(tmp_path / "best.keras")
+    metrics = train.validation_metrics(best_model, X[:256], Y[:256], NORMALIZER)
     assert metrics["val_mpjpe"] == pytest.approx(best["val_mpjpe"], rel=1e-6)
 
 
@@ -181,11 +182,12 @@ def test_training_runs_under_a_mirrored_strategy_on_two_devices(tmp_path):
     import json, sys
     from mdnlib import models, train
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    model, history = train.train(models.ModelConfig(width=32, blocks=1, num_kernels=3), x, y, x[:128], y[:128],
-                                 normalizer, sys.argv[1], epochs=3, batch_size=64, learning_rate=1e-2,
-                                 strategy=strategy, verbose=0)
+    model, history = train.train(models.ModelConfig(width=32, blocks=1, num_kernels=3), x, y, x[:128],
+                                 y[:128], normalizer, sys.argv[1], epochs=3, batch_size=64,
+                                 learning_rate=1e-2, strategy=strategy, verbose=0)
     loaded = models.load_model(sys.argv[1] + "/final.keras")
-    same = bool(np.allclose(models.predict_mixture(loaded, x[:8])[0], models.predict_mixture(model, x[:8])[0]))
+    same = bool(np.allclose(models.predict_mixture(loaded, x[:8])[0],
+                            models.predict_mixture(model, x[:8])[0]))
     print(json.dumps({"replicas": strategy.num_replicas_in_sync, "loss": [h["loss"] for h in history],
                       "val_nll": history[-1]["val_nll"], "same": same}))
     """, tmp_path)
