@@ -280,11 +280,12 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
 def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False, miss_num=0,
                        dirichlet=True, baseline=False, config="course", num_kernels=None, epochs=None,
                        batch_size=None, learning_rate=None, width=None, blocks=None, dropout_rate=None,
-                       max_norm=None, batch_norm=None, seed=0, deterministic=False):
+                       max_norm=None, batch_norm=None, seed=0, deterministic=False, source_2d=None):
     """What `python -m mdnlib train` does: load a source, prepare it, train, save.
 
     `config` is a preset ("paper" or "course", see `PRESET_TRAINING`); every other option
-    overrides one of its values. Returns (model, history).
+    overrides one of its values; `source_2d` picks the h36m_npz source's 2D file.
+    Returns (model, history).
     """
     from mdnlib.dataset import prepare
     from mdnlib.sources import load_source
@@ -296,13 +297,14 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
         kind="baseline" if baseline else "mdn", num_kernels=num_kernels, width=width, blocks=blocks,
         dropout=dropout_rate, max_norm=max_norm, batch_norm=batch_norm,
         dirichlet_beta=None if dirichlet else 1.0)
-    prepared = prepare(load_source(data, data_dir, use_sh=use_sh))
+    options = {"source_2d": source_2d} if source_2d else {}
+    prepared = prepare(load_source(data, data_dir, use_sh=use_sh, **options))
     return train(model_config, prepared.train_2d, prepared.train_3d, prepared.test_2d, prepared.test_3d,
                  prepared.normalizer, train_dir, epochs=epochs or preset["epochs"],
                  batch_size=batch_size or preset["batch_size"], miss_num=miss_num, seed=seed,
                  deterministic=deterministic, learning_rate=learning_rate or LEARNING_RATE,
-                 run_info={"data": data, "data_dir": None if data_dir is None else str(data_dir),
-                           "use_sh": use_sh, "config": config})
+                 run_info={"data": data, "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
+                           "use_sh": use_sh, "source_2d": source_2d, "config": config})
 
 
 # Training settings of each preset: the paper's, and the course's (smaller, for CPUs).

@@ -22,8 +22,8 @@ RECIPE_BASELINE_LAYOUT = [
     "test --load_dir runs/paper_mdn --procrustes --json runs/paper_mdn/test.json",
 ]
 RECIPE_NPZ_LAYOUT = [
-    "data --source h36m_npz --data_dir DATA/h36m_npz --summary",
-    "train --train_dir runs/paper_mdn_npz --data h36m_npz --data_dir DATA/h36m_npz --config paper",
+    "data --source h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --summary",
+    "train --train_dir runs/paper_mdn_npz --data h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --config paper",
     "test --load_dir runs/paper_mdn_npz --procrustes --json runs/paper_mdn_npz/test.json",
 ]
 SHRINK = ["--epochs", "1", "--width", "32", "--blocks", "1"]
@@ -89,10 +89,11 @@ def test_recipe_on_the_videopose3d_layout(data, tmp_path, capsys):
     assert results["frames"] == _test_frames(truth["poses_2d"]["gt"])
     assert sorted(results["p1"]["per_action"]) == sorted(ACTIONS)   # S11 lacks one Directions, S9 has both
     assert 0 < results["p2"]["average"] < results["p1"]["average"]
-    # the same model on the Stacked Hourglass detections of the same frames
-    out = tmp_path / "sh.json"
-    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "sh_ft_h36m",
+    # trained and tested on the detections (from run.json); the same model on ground-truth 2D differs
+    assert results["data"] == "h36m_npz (sh_ft_h36m 2D)"
+    out = tmp_path / "gt.json"
+    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "gt",
                      "--json", out]) == 0
-    on_detections = json.loads(out.read_text())
-    assert on_detections["data"] == "h36m_npz (sh_ft_h36m 2D)" and on_detections["frames"] == results["frames"]
-    assert on_detections["p1"]["average"] != pytest.approx(results["p1"]["average"], rel=1e-6)
+    on_truth = json.loads(out.read_text())
+    assert on_truth["frames"] == results["frames"]
+    assert on_truth["p1"]["average"] != pytest.approx(results["p1"]["average"], rel=1e-6)
