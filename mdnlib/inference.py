@@ -56,6 +56,17 @@ def find_model_file(path):
                                if found else "") + ")")
 
 
+def find_pretrained(name):
+    """The pretrained model `name` in data/pretrained (a training folder or `name`.keras), or None.
+
+    Notebooks use it to "load the checkpoint if it exists, otherwise train".
+    """
+    from mdnlib.config import pretrained_dir
+
+    found = [p for p in (pretrained_dir() / name, pretrained_dir() / f"{name}.keras") if p.exists()]
+    return found[0] if found else None
+
+
 def load_trained(path):
     """Load a trained model from a .keras file or a training folder (see `find_model_file`)."""
     from mdnlib import models

@@ -93,3 +93,12 @@ def test_missing_models_are_explained(tmp_path):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="expected a .keras model file"):
         inference.find_model_file(tmp_path / "notes.txt")
+
+
+def test_find_pretrained_looks_in_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDNLIB_DATA_DIR", str(tmp_path))
+    assert inference.find_pretrained("mdn") is None
+    (tmp_path / "pretrained" / "mdn").mkdir(parents=True)
+    (tmp_path / "pretrained" / "baseline.keras").write_bytes(b"")
+    assert inference.find_pretrained("mdn") == tmp_path / "pretrained" / "mdn"
+    assert inference.find_pretrained("baseline") == tmp_path / "pretrained" / "baseline.keras"
