@@ -21,8 +21,14 @@ lab: $(STAMP)
 test: $(STAMP)
 	MDNLIB_QUICK=1 $(PY) -m pytest tests
 
+# Speed, realism, results and course-time figures quoted in the README (about 20 minutes)
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	OMP_NUM_THREADS=1 $(PY) bench/synthetic_speed.py
+	$(PY) bench/train_speed.py
+	$(PY) bench/predict_speed.py
+	OMP_NUM_THREADS=1 $(PY) bench/realism.py
+	$(PY) bench/results.py
+	$(PY) bench/course_time.py
 
 clean:
 	rm -rf build .pytest_cache data/cache

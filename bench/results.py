@@ -1,0 +1,61 @@
+"""The README's results table: every pretrained model on the synthetic test split (0, 1 and 2
+hidden limb joints) and, trained on synthetic only, on the real CMU poses in ../shared.
+
+    .venv/bin/python bench/results.py [--models mdn,mdn_no_prior,mdn_missing,baseline]
+
+Writes data/pretrained/<name>/evaluation.json (read by the course report) and prints a
+Markdown table. Full test splits: a few minutes on 2 cores.
+"""
+import argparse
+import json
+import time
+
+from mdnlib import config, evaluation, inference
+
+MODELS = ("baseline", "mdn", "mdn_no_prior", "mdn_missing")
+
+
+def evaluate_model(name):
+    path = inference.find_pretrained(name)
+    if path is None:
+        raise SystemExit(f"no pretrained model {name!r} in {config.pretrained_dir()}: see the README")
+    model = inference.load_trained(path)
+    synthetic = evaluation.load_test_split(model, "synthetic")
+    results = {f"synthetic_miss{k}": evaluation.evaluate(model, synthetic, procrustes=True, miss_num=k)
+               for k in (0, 1, 2)}
+    if config.SHARED_CMU_DIR.is_dir():
+        cmu = evaluation.load_test_split(model, "cmu")
+        results["cmu"] = evaluation.evaluate(model, cmu, procrustes=True)
+    (path / "evaluation.json").write_text(json.dumps(results, indent=1))
+    return results
+
+
+def row(name, results):
+    def average(key, table="p1"):
+        return f"{results[key][table]['average']:.1f}" if key in results else "-"
+
+    main = results["synthetic_miss0"]
+    nll = "-" if main["nll"] is None else f"{main['nll']:.2f}"
+    ece = "-" if main["calibration_ece"] is None else f"{main['calibration_ece']:.3f}"
+    return (f"| {name} | {average('synthetic_miss0')} | {average('synthetic_miss0', 'p2')} | "
+            f"{average('synthetic_miss0', 'most_likely_p1')} | {average('synthetic_miss1')} | "
+            f"{average('synthetic_miss2')} | {nll} | {ece} | {main['kernel_usage']:.2f} | "
+            f"{average('cmu')} | {average('cmu', 'p2')} |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default=",".join(MODELS))
+    args = parser.parse_args()
+    start = time.perf_counter()
+    print("| model | P1 best-of-M | P2 best-of-M | P1 most likely | P1, 1 joint hidden | "
+          "P1, 2 joints hidden | NLL | ECE | kernels > 5% | CMU P1 | CMU P2 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.models.split(","):
+        print(row(name, evaluate_model(name)), flush=True)
+    print(f"\n(mm, unweighted mean over activities; {time.perf_counter() - start:.0f} s; "
+          "command: .venv/bin/python bench/results.py)")
+
+
+if __name__ == "__main__":
+    main()
