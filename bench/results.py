@@ -3,7 +3,7 @@ hidden limb joints) and, trained on synthetic only, on the real CMU poses in ../
 
     .venv/bin/python bench/results.py [--models mdn,mdn_no_prior,mdn_missing,baseline]
 
-Writes data/pretrained/<name>/evaluation.json (read by the course report) and prints a
+Writes data/pretrained/<name>/evaluation_<test>.json (read by the course report) and prints a
 Markdown table. Full test splits: a few minutes on 2 cores.
 """
 import argparse
@@ -26,7 +26,8 @@ def evaluate_model(name):
     if config.SHARED_CMU_DIR.is_dir():
         cmu = evaluation.load_test_split(model, "cmu")
         results["cmu"] = evaluation.evaluate(model, cmu, procrustes=True)
-    (path / "evaluation.json").write_text(json.dumps(results, indent=1))
+    for test, result in results.items():
+        (path / f"evaluation_{test}.json").write_text(json.dumps(result, indent=1))
     return results
 
 
