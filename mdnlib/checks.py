@@ -44,6 +44,22 @@ def _result(fn, *args, shape=None):
     return value
 
 
+def _overflow_free(fn, message):
+    """`fn`, called with NumPy overflow turned into an error that fails with `message`.
+
+    Without it `np.where(x > 0, x, np.exp(x) - 1)` passes silently: the overflow of the unused
+    branch only warns, and np.where then picks the finite branch."""
+    def call(*args):
+        try:
+            with np.errstate(over="raise"):
+                return fn(*args)
+        except FloatingPointError as error:
+            _fail(f"{message} (NumPy: {error}). np.where(x > 0, x, np.exp(x) - 1) still computes "
+                  "np.exp(x) for EVERY x, the large ones included; take np.exp of np.minimum(x, 0)")
+    call.__name__ = fn.__name__
+    return call
+
+
 def _passed(text):
     print(f"passed: {text}")
 
@@ -157,8 +173,9 @@ def check_logsumexp_nll(fn):
 def check_sigma_activation(fn, floor=1e-3):
     """`fn(raw (N,)) -> sigma (N,)`: a positive, finite, increasing map with a floor (ELU + 1 + floor)."""
     raw = np.array([-1e4, -50.0, -5.0, -1.0, 0.0, 1.0, 5.0, 50.0, 1e4])
-    with np.errstate(over="ignore", invalid="ignore"):
-        got = _result(fn, raw.copy(), shape=raw.shape)
+    with np.errstate(invalid="ignore"):
+        got = _result(_overflow_free(fn, "your sigma is not finite for large inputs: exp overflows"),
+                      raw.copy(), shape=raw.shape)
     if not np.all(np.isfinite(got)):
         _fail(f"your sigma is not finite for large inputs ({got[~np.isfinite(got)]}): exp overflows; "
               "ELU(x) + 1 grows only linearly")
@@ -446,8 +463,11 @@ def check_mixture_head(fn):
                   "exp(x_k - max x) / sum_j exp(x_j - max x)")
         _fail("alpha differs from the softmax over the kernels, clipped to [1e-8, 1]")
     extreme = np.array([[-1e4, -40.0, 0.0, 40.0, 1e4]])
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        value = fn(np.zeros((1, 48 * 5)), extreme, np.array([[-1e4, 0.0, 0.0, 0.0, 1e4]]))
+    overflow = ("for raw inputs of +-1e4 your sigma or alpha is not finite: exp() overflows; in the "
+                "softmax subtract the largest input before np.exp")
+    with np.errstate(invalid="ignore", under="ignore"):
+        value = _overflow_free(fn, overflow)(np.zeros((1, 48 * 5)), extreme,
+                                             np.array([[-1e4, 0.0, 0.0, 0.0, 1e4]]))
     sigma, alpha = np.asarray(value[1], dtype=float), np.asarray(value[2], dtype=float)
     if not np.all(np.isfinite(sigma)) or not np.all(np.isfinite(alpha)):
         _fail("for raw inputs of +-1e4 your sigma or alpha is not finite: exp() overflows. For ELU "

@@ -175,3 +175,9 @@ def test_check_sample_mixture(capsys):
     with pytest.raises(AssertionError, match="frequencies"):
         checks.check_sample_mixture(
             lambda mu, sigma, alpha, rng: toy.sample_mixture(mu, sigma, np.ones_like(alpha), rng)[0])
+
+
+def test_check_sigma_activation_catches_overflow_hidden_by_where():
+    hidden = lambda raw: np.where(raw > 0, raw, np.exp(raw) - 1) + 1.0 + 1e-3   # finite result, overflow warned
+    with pytest.raises(AssertionError, match="np.minimum"):
+        checks.check_sigma_activation(hidden)

@@ -56,6 +56,7 @@ def test_check_mixture_head(capsys):
         "over the batch": head_with(alpha=lambda m, s, a: softmax(a, axis=0)),
         "sum to 1": head_with(alpha=lambda m, s, a: a),
         "1e-15": head_with(sigma=lambda m, s, a: elu_plus_one(s)),
+        "np.minimum": head_with(sigma=lambda m, s, a: np.clip(np.where(s > 0, s, np.exp(s) - 1) + 1, 1e-15, 1e15)),
         "1e-8": head_with(alpha=lambda m, s, a: softmax(a)),
         "not finite": head_with(alpha=lambda m, s, a: np.exp(a) / np.exp(a).sum(axis=-1, keepdims=True)),
     }
