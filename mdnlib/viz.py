@@ -182,13 +182,15 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
                          f"and {weights.shape}")
     errors = None if gt_3d is None else metrics.mpjpe(hypotheses, np.asarray(gt_3d)[None])
     panels = 1 + (gt_3d is not None) + len(hypotheses)
-    fig = plt.figure(figsize=(2.6 * panels, 3.6))
-    ax = fig.add_subplot(1, panels, 1)
+    rows = 1 if panels <= 4 else 2                      # two rows keep 3D panels readable
+    columns = -(-panels // rows)
+    fig = plt.figure(figsize=(3.6 * columns, 4.3 * rows))
+    ax = fig.add_subplot(rows, columns, 1)
     draw_skeleton_2d(ax, pose_2d, title="2D input")
     bounds = hypotheses if gt_3d is None else np.concatenate([hypotheses, [gt_3d]])
     col = 2
     if gt_3d is not None:
-        ax = fig.add_subplot(1, panels, col, projection="3d")
+        ax = fig.add_subplot(rows, columns, col, projection="3d")
         draw_skeleton_3d(ax, gt_3d, frame, view=view, bounds=bounds, title="ground truth")
         col += 1
     for k, pose in enumerate(hypotheses):
@@ -198,14 +200,13 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         if errors is not None:
             best = " (best)" if k == int(np.argmin(errors)) else ""
             lines.append(f"error {errors[k]:.0f} mm{best}")
-        ax = fig.add_subplot(1, panels, col + k, projection="3d")
+        ax = fig.add_subplot(rows, columns, col + k, projection="3d")
         draw_skeleton_3d(ax, pose, frame, view=view, bounds=bounds, title="\n".join(lines),
                          alpha=0.35 + 0.65 * float(weights[k] / weights.max()))
         ax.title.set_fontsize("small")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.subplots_adjust(top=0.8 if title else 0.85)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))   # room for the suptitle
     return fig
 
 
