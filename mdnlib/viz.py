@@ -44,9 +44,11 @@ def _layout(num_joints):
 
 
 def side_legend(ax, **kwargs):
-    """Legend of the left/right/centre colour convention."""
+    """Legend of the left/right/centre colour convention; without a `loc`, in one row below the
+    axes, where it hides no limb."""
     handles = [Line2D([], [], color=c, lw=2, label=SIDE_NAMES[s]) for s, c in SIDE_COLORS.items()]
-    return ax.legend(handles=handles, **{"loc": "upper right", "fontsize": "small", **kwargs})
+    below = {} if "loc" in kwargs else {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 3}
+    return ax.legend(handles=handles, **{"fontsize": "small", **below, **kwargs})
 
 
 def draw_skeleton_2d(ax, pose, *, color=None, alpha=1.0, linewidth=2.0, markersize=3.0,
@@ -284,9 +286,11 @@ def plot_reliability(calibrations, title="Calibration of the predicted sigmas"):
     return fig
 
 
-def plot_grouped_bars(values, labels, ylabel, title, colors=None, rotation=60, figsize=(10, 3.8)):
+def plot_grouped_bars(values, labels, ylabel, title, colors=None, rotation=60, figsize=(10, 3.8),
+                      hatches=None):
     """Bars of several series side by side: values {series: (K,) numbers}, labels (K,) categories
-    (joints, actions, ...). Returns the figure."""
+    (joints, actions, ...); optional colours and hatches per series. The legend sits right of the
+    axes, off the bars. Returns the figure."""
     series = {name: np.asarray(v, dtype=float) for name, v in values.items()}
     if any(v.shape != (len(labels),) for v in series.values()):
         raise ValueError(f"every series needs one value per label ({len(labels)}), got "
@@ -295,10 +299,10 @@ def plot_grouped_bars(values, labels, ylabel, title, colors=None, rotation=60, f
     fig, ax = plt.subplots(figsize=figsize)
     for i, (name, v) in enumerate(series.items()):
         offset = (i - (len(series) - 1) / 2) * width
-        ax.bar(np.arange(len(labels)) + offset, v, width, label=name,
-               color=None if colors is None else colors[i])
+        ax.bar(np.arange(len(labels)) + offset, v, width, label=name, edgecolor="w",
+               color=None if colors is None else colors[i], hatch=None if hatches is None else hatches[i])
     ax.set_xticks(np.arange(len(labels)), labels, rotation=rotation, ha="right" if rotation else "center")
     ax.set(ylabel=ylabel, title=title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.tight_layout()
     return fig
