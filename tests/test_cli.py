@@ -195,7 +195,8 @@ def test_sample_draws_the_input_the_truth_and_every_hypothesis(quick, tiny_mdn, 
     assert len(figures) == 3 and f"wrote 3 figures to {out}" in capsys.readouterr().out
     from matplotlib.image import imread
     image = imread(figures[0])
-    assert image.shape[1] > 2.5 * image.shape[0]      # 1 + 1 + 3 panels side by side
+    # 1 + 1 + 3 panels (in one or two rows; the panel count itself is tested in test_viz)
+    assert image.shape[0] > 500 and image.shape[1] > 800
 
 
 # ---- train, then test / predict / sample the trained runs ---------------------------------------
