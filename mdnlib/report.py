@@ -167,7 +167,7 @@ def evaluation_html(results):
     rows = "\n".join(f"<tr><td>{html.escape(label)}</td>" + "".join(cell(read(r)) for _, read in EVALUATION_COLUMNS)
                       + "</tr>" for label, r in results.items())
     return (f"<h1>Pretrained checkpoints</h1>\n<p>Reported figure: the unweighted mean of the per-action "
-            f"means (SPEC §4).</p>\n<table>\n<tr><th>model / file</th>{head}</tr>\n{rows}\n</table>")
+            f"means, as the paper reports its figures.</p>\n<table>\n<tr><th>model / file</th>{head}</tr>\n{rows}\n</table>")
 
 
 def page_html(nb):
