@@ -33,11 +33,17 @@ def _fail(message):
     raise AssertionError(message)
 
 
-def _result(fn, *args, shape=None):
-    """Call the learner's function; the result as a float array, checked for None and shape."""
+def _call(fn, *args):
+    """Call the learner's function; fail with a hint when it returns nothing."""
     value = fn(*args)
     if value is None:
         _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    return value
+
+
+def _result(fn, *args, shape=None):
+    """Call the learner's function; the result as a float array, checked for None and shape."""
+    value = _call(fn, *args)
     value = np.asarray(value, dtype=float)
     if shape is not None and value.shape != tuple(shape):
         _fail(f"{fn.__name__} returned shape {value.shape}, expected {tuple(shape)}.")
@@ -143,9 +149,7 @@ def check_logsumexp_nll(fn):
     hard = _mixture_case(48, 16, 5, 3.0, (0.05, 0.3), rng=3)
     for name, case in (("a small 2-D example", easy), ("realistic 48-D numbers", hard)):
         expected = float(losses.mixture_nll(*case))
-        value = fn(*(np.array(v) for v in case))
-        if value is None:
-            _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+        value = _call(fn, *(np.array(v) for v in case))
         got = np.asarray(value, dtype=float)
         if got.shape not in ((), (1,)):
             _fail(f"return one number, the mean NLL over the batch; yours has shape {got.shape}")
@@ -244,9 +248,7 @@ def check_root_centre(fn):
     cam = next(iter(data.cameras["S1"].values()))
     poses = cam.world_to_camera(data.poses_3d["S1"]["Reaching"])
     expected = dataset.camera_frame_arrays(data, ["S1"])["pose_3d_cam"]
-    value = fn(poses.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, poses.copy())
     got = np.asarray(value, dtype=float)
     if got.shape == (len(poses), 16, 3):
         _fail("keep all 17 joints: the root stays in the array, at (0, 0, 0)")
@@ -289,9 +291,7 @@ def check_zscore(fn):
     """`fn(train (N, D), test (M, D)) -> (train_z, test_z)`: both z-scored per dimension with the
     mean and (population) std of the training set only, as `mdnlib.dataset.Normalizer`."""
     train, test, expected_train, expected_test = _zscore_case()
-    value = fn(train.copy(), test.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, train.copy(), test.copy())
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         _fail("return two arrays, (train_z, test_z): the training and the test inputs, z-scored")
     got_train, got_test = (np.asarray(v, dtype=float) for v in value)
@@ -335,9 +335,7 @@ def check_mpjpe(fn):
     gt = rng.normal(0.0, 300.0, (12, 17, 3))
     pred = gt + rng.normal(0.0, 40.0, gt.shape) * rng.uniform(0.2, 3.0, (12, 17, 1))
     expected = metrics.mpjpe(pred, gt)
-    value = fn(pred.copy(), gt.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, pred.copy(), gt.copy())
     got = np.asarray(value, dtype=float)
     if got.size == 1:
         _fail("return one error per pose, shape (N,); the mean over the poses comes later")
@@ -375,9 +373,7 @@ def check_averaged_bone_length(fn):
     length = rng.uniform(200, 450, n)
     child = parent + length[:, None] * direction
     expected = np.linalg.norm(toy.bone_candidates(child, parent, length).mean(axis=-2) - parent, axis=-1)
-    value = fn(parent.copy(), child.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, parent.copy(), child.copy())
     got = np.asarray(value, dtype=float)
     if got.shape == (n, 3):
         _fail("return one length per bone, shape (N,): the distance from the parent to the midpoint")
@@ -429,9 +425,7 @@ def check_mixture_head(fn):
     clipped to [1e-8, 1])."""
     (mean_raw, sigma_raw, alpha_raw), expected = _mixture_head_case()
     batch, kernels = sigma_raw.shape
-    value = fn(mean_raw.copy(), sigma_raw.copy(), alpha_raw.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, mean_raw.copy(), sigma_raw.copy(), alpha_raw.copy())
     if not isinstance(value, (tuple, list)) or len(value) != 3:
         _fail("return three arrays, (mu, sigma, alpha)")
     mu, sigma, alpha = (np.asarray(v, dtype=float) for v in value)
@@ -490,9 +484,7 @@ def check_kernels_in_use(fn):
     alphas = rng.dirichlet([3.0, 1.0, 0.3, 0.1, 0.05], size=40)
     threshold = 0.05
     expected = np.sum(alphas > threshold, axis=-1)
-    value = fn(alphas.copy(), threshold)
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, alphas.copy(), threshold)
     got = np.asarray(value, dtype=float)
     if got.size == 1:
         _fail("return one count per example, shape (N,): the histogram needs them; their mean "
@@ -559,9 +551,7 @@ def check_procrustes(fn):
 
     pred, gt = _procrustes_case()
     expected = metrics.procrustes_align(pred, gt)
-    value = fn(pred.copy(), gt.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, pred.copy(), gt.copy())
     got = np.asarray(value, dtype=float)
     if got.shape != expected.shape:
         _fail(f"{fn.__name__} returned shape {got.shape}, expected {expected.shape}: the aligned poses")
@@ -605,9 +595,7 @@ def check_best_and_most_likely(fn):
     alphas = rng.dirichlet(np.ones(5), size=30)
     best = metrics.best_of_m(errors)
     likely = errors[np.arange(30), alphas.argmax(axis=1)]
-    value = fn(errors.copy(), alphas.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, errors.copy(), alphas.copy())
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         _fail("return two arrays, (best, most_likely), one error per example each")
     got_best, got_likely = (np.asarray(v, dtype=float) for v in value)
@@ -645,9 +633,7 @@ def check_calibration_ece(fn):
     levels = metrics.CALIBRATION_LEVELS
     observed = metrics.coverage(radii, levels)
     ece = metrics.expected_calibration_error(observed, levels)
-    value = fn(radii.copy(), levels.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, radii.copy(), levels.copy())
     if not isinstance(value, (tuple, list)) or len(value) != 2:
         _fail("return two things, (coverage, ece): the coverage per level and one number")
     got_coverage = np.asarray(value[0], dtype=float)
@@ -698,9 +684,7 @@ def check_depth_spread(fn):
 
     hyps, weights = _hypotheses_case(9)
     expected = hypotheses.depth_spread(hyps, weights)
-    value = fn(hyps.copy(), weights.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, hyps.copy(), weights.copy())
     got = np.asarray(value, dtype=float)
     if got.shape == (len(hyps), 16):
         _fail("keep all 17 joints; the root's spread is 0 (it is its own parent)")
@@ -755,9 +739,7 @@ def check_choose_multiview(fn):
 
     case = _multiview_case(11)
     expected = hypotheses.choose_multiview(case)
-    value = fn(case.copy())
-    if value is None:
-        _fail(f"{fn.__name__} returned None: did you forget the `return` statement?")
+    value = _call(fn, case.copy())
     got = np.asarray(value)
     if got.shape == case.shape[:2]:
         _fail("return one index per view, shape (V,), the argmin of the scores, not the scores")
