@@ -41,6 +41,14 @@ def _call(fn, *args):
     return value
 
 
+def _call_pair(fn, *args, hint):
+    """Call the learner's function that must return two things; `hint` says which two."""
+    value = _call(fn, *args)
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        _fail(hint)
+    return value
+
+
 def _result(fn, *args, shape=None):
     """Call the learner's function; the result as a float array, checked for None and shape."""
     value = _call(fn, *args)
@@ -291,9 +299,8 @@ def check_zscore(fn):
     """`fn(train (N, D), test (M, D)) -> (train_z, test_z)`: both z-scored per dimension with the
     mean and (population) std of the training set only, as `mdnlib.dataset.Normalizer`."""
     train, test, expected_train, expected_test = _zscore_case()
-    value = _call(fn, train.copy(), test.copy())
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        _fail("return two arrays, (train_z, test_z): the training and the test inputs, z-scored")
+    value = _call_pair(fn, train.copy(), test.copy(),
+                       hint="return two arrays, (train_z, test_z): the training and the test inputs, z-scored")
     got_train, got_test = (np.asarray(v, dtype=float) for v in value)
     if got_train.shape != train.shape or got_test.shape != test.shape:
         _fail(f"keep the shapes: train {train.shape} and test {test.shape}, got {got_train.shape} "
@@ -595,9 +602,8 @@ def check_best_and_most_likely(fn):
     alphas = rng.dirichlet(np.ones(5), size=30)
     best = metrics.best_of_m(errors)
     likely = errors[np.arange(30), alphas.argmax(axis=1)]
-    value = _call(fn, errors.copy(), alphas.copy())
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        _fail("return two arrays, (best, most_likely), one error per example each")
+    value = _call_pair(fn, errors.copy(), alphas.copy(),
+                       hint="return two arrays, (best, most_likely), one error per example each")
     got_best, got_likely = (np.asarray(v, dtype=float) for v in value)
     if got_best.shape != best.shape or got_likely.shape != likely.shape:
         _fail(f"return one error per example, shape ({len(errors)},), for both; got "
@@ -633,9 +639,8 @@ def check_calibration_ece(fn):
     levels = metrics.CALIBRATION_LEVELS
     observed = metrics.coverage(radii, levels)
     ece = metrics.expected_calibration_error(observed, levels)
-    value = _call(fn, radii.copy(), levels.copy())
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        _fail("return two things, (coverage, ece): the coverage per level and one number")
+    value = _call_pair(fn, radii.copy(), levels.copy(),
+                       hint="return two things, (coverage, ece): the coverage per level and one number")
     got_coverage = np.asarray(value[0], dtype=float)
     got_ece = np.asarray(value[1], dtype=float)
     if got_coverage.shape != levels.shape:
