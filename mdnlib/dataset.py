@@ -142,7 +142,7 @@ class Normalizer:
 
     @classmethod
     def load(cls, path):
-        return cls.from_dict(_load_npz(path), origin=str(path))
+        return cls.from_dict(read_npz(path), origin=str(path))
 
     def _check_fitted(self):
         if self.mean_2d is None:
@@ -289,7 +289,7 @@ def export_npz(prepared, path):
 
 def load_npz(path):
     """Read back what `export_npz` wrote, as a PreparedData."""
-    arrays = _load_npz(path)
+    arrays = read_npz(path)
     needed = ["source", "train_2d", "train_3d", "test_2d", "test_3d", "test_3d_mm"]
     needed += [f"{split}_{key}" for split in ("train", "test") for key in (*LABELS, "root_cam")]
     missing = [key for key in needed if key not in arrays]
@@ -369,10 +369,11 @@ def _save_npz_atomically(path, arrays):
         raise
 
 
-def _load_npz(path):
+def read_npz(path, what="file", expected=None):
+    """Every array of an .npz file (no pickles), with errors that name the file and the problem."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise FileNotFoundError(f"{path}: no such {what}" + (f"; expected {expected}" if expected else ""))
     try:
         with np.load(path, allow_pickle=False) as data:
             return {key: data[key] for key in data.files}

@@ -9,11 +9,12 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
 `save_hypotheses` are the npz files of the `predict` command.
 """
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mdnlib.dataset import read_npz
 
 # Inside a training folder (see mdnlib.train.RunPaths), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
@@ -145,13 +146,7 @@ def check_poses_2d(poses_2d, origin="2D poses"):
 def read_poses_2d(path):
     """The `poses_2d` array of a `predict` input file, validated."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such input file; expected an .npz with poses_2d (N, 16, 2) pixels")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{path}: not a readable .npz file (empty, truncated or pickled?): {error}") from None
+    arrays = read_npz(path, what="input file", expected="an .npz with poses_2d (N, 16, 2) pixels")
     if "poses_2d" not in arrays:
         raise ValueError(f"{path}: no array 'poses_2d' (found: {', '.join(arrays) or 'nothing'}); "
                          "expected poses_2d (N, 16, 2) pixels in the 16-joint input order")
