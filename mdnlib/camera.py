@@ -1,6 +1,6 @@
 """Cameras of the Human3.6M kind: world <-> camera frame, and projection with lens distortion.
 
-Explained in notebook 01. Conventions are those of 3d-pose-baseline (../shared/SPEC.md §5):
+Explained in notebook 01. Conventions are those of 3d-pose-baseline (Martinez et al. 2017):
 ``X = R (P - T)`` with T the camera centre in world mm; camera x right, y down, z forward (depth).
 All functions take any leading shape (..., J, 3).
 """
@@ -10,21 +10,22 @@ import numpy as np
 
 CAMERA_IDS = ("54138969", "55011271", "58860488", "60457274")
 
-# fx, fy, cx, cy, width, height (SPEC §6)
+# fx, fy, cx, cy, width, height, as published with VideoPose3D
 INTRINSICS = {
     "54138969": (1145.049, 1143.781, 512.54, 515.45, 1000, 1002),
     "55011271": (1149.676, 1147.592, 508.85, 508.06, 1000, 1000),
     "58860488": (1149.141, 1148.799, 519.82, 501.40, 1000, 1000),
     "60457274": (1145.511, 1144.774, 514.97, 501.88, 1000, 1002),
 }
-# k1, k2, k3, then the tangential pair in VideoPose3D's order t1, t2 (SPEC §9).
+# k1, k2, k3, then the tangential pair in VideoPose3D's order t1, t2 (cameras.h5's p reversed).
 DISTORTION = {
     "54138969": (-0.207099, 0.247775, -0.003075, -0.000976, -0.001424),
     "55011271": (-0.194214, 0.240409, 0.006820, -0.001619, -0.002741),
     "58860488": (-0.208338, 0.255488, -0.002460, 0.001484, -0.000760),
     "60457274": (-0.198384, 0.218324, -0.008948, -0.000587, -0.001813),
 }
-# Per subject and camera: quaternion (w, x, y, z) camera -> world, centre in world mm (SPEC §9).
+# The published Human3.6M camera rig (from VideoPose3D), per subject in CAMERA_IDS order:
+# quaternion (w, x, y, z) camera -> world, centre in world mm. S2-S4 have no cameras.
 RIG = {
     "S1": [(0.140706, -0.150070, -0.755241, 0.622328, 1841.1, 4955.3, 1563.4),
            (0.615719, -0.764836, -0.148338, 0.117947, 1761.3, -5078.0, 1606.3),
@@ -102,7 +103,7 @@ class Camera:
         return self.project_camera(self.world_to_camera(points_world))
 
     def project_camera(self, points_camera):
-        """Camera frame mm (..., 3) -> pixels (..., 2), distortion as in SPEC §5."""
+        """Camera frame mm (..., 3) -> pixels (..., 2), distortion as in 3d-pose-baseline."""
         X = np.asarray(points_camera, dtype=np.float64)
         xy = X[..., :2] / X[..., 2:3]
         r2 = np.sum(xy ** 2, axis=-1, keepdims=True)
@@ -115,7 +116,7 @@ class Camera:
 
 
 def h36m_camera(subject, camera_id):
-    """The published Human3.6M camera of a subject (S1, S5-S9, S11) and camera id (SPEC §6, §9)."""
+    """The published Human3.6M camera of a subject (S1, S5-S9, S11) and camera id."""
     if subject not in RIG:
         raise KeyError(f"no Human3.6M cameras for subject {subject!r}; known: {', '.join(RIG)}")
     if camera_id not in CAMERA_IDS:

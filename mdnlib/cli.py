@@ -70,7 +70,7 @@ def build_parser():
             help="folder for checkpoints, logs and the final model (resumes an unfinished run)")
     _data_options(train, default="synthetic")
     _option(train, "--miss_num", type=int, choices=(0, 1, 2), default=0,
-            help="limb joints hidden per training example (SPEC §3; default 0)")
+            help="how many of the 8 limb joints to hide per training example (default 0)")
     _flag(train, "--no_dirichlet", "train without the Dirichlet prior on the mixing coefficients")
     _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
     _option(train, "--config", choices=("course", "paper"), default="course",

@@ -1,11 +1,11 @@
 """From a PoseSet to what the network sees (notebook 02).
 
-The steps follow the original code (../shared/SPEC.md §3, §5):
+The steps follow the original TensorFlow 1 code and 3d-pose-baseline (Martinez et al. 2017):
 1. `camera_frame_arrays`: every subject/action/camera becomes examples: 2D pixels (16 input
    joints) and the 3D pose in that camera's frame, root-relative, in mm;
 2. `Normalizer`: mean and std per used dimension, from the training subjects only; 2D keeps the
    32 numbers of the 16 input joints, 3D the 48 numbers of the 16 output joints (root excluded);
-3. `mask_missing_joints`: hide 1 or 2 of the 8 limb joints, after normalisation (SPEC §3);
+3. `mask_missing_joints`: hide 1 or 2 of the 8 limb joints, after normalisation (`--miss_num`);
 4. `make_tf_dataset`: shuffle every epoch, batch, mask, prefetch;
 `prepare` runs 1-2 on a PoseSet and `export_npz` writes the result for other tools.
 Everything here is NumPy except the two tf.data functions.
@@ -67,8 +67,9 @@ class Normalizer:
     """Z-scoring of the network's inputs and outputs, with statistics from training data only.
 
     2D: pixels (..., 16, 2) <-> 32 numbers; 3D: root-relative mm (..., 17, 3) <-> 48 numbers of
-    the 16 non-root joints (SPEC §5). Every model stores its Normalizer (`to_dict`), so that a
-    prediction is always un-normalised with the statistics it was trained with.
+    the 16 non-root joints, as in Martinez et al. 2017. Every model stores its Normalizer
+    (`to_dict`), so that a prediction is always un-normalised with the statistics it was trained
+    with.
     """
 
     KEYS = {"mean_2d": 32, "std_2d": 32, "mean_3d": 48, "std_3d": 48}
@@ -152,8 +153,9 @@ class Normalizer:
 def mask_missing_joints(x, miss_num, rng):
     """Copy of normalised 2D inputs (N, 32) with `miss_num` limb joints per example set to 0.
 
-    SPEC §3: per example, 1 (miss_num 1) or 2 distinct (miss_num 2) of the 8 limb joints
-    (`skeleton.LIMB_JOINTS`) are drawn; both their coordinates become 0, the training mean.
+    The paper's `--miss_num` (a no-op in the original code): per example, 1 (miss_num 1) or 2
+    distinct (miss_num 2) of the 8 limb joints (`skeleton.LIMB_JOINTS`) are drawn; both their
+    coordinates become 0, the training mean.
     miss_num 0 returns the inputs unchanged. rng: a numpy Generator.
     """
     x = _last_axis(x, 32, "normalised 2D input")

@@ -1,4 +1,4 @@
-"""Evaluate a trained model the way the paper does (notebook 06; SPEC §4).
+"""Evaluate a trained model the way the paper does (notebook 06).
 
 For every test frame the M hypotheses (kernel means, mm, 17 joints with the root at 0) are
 compared with the ground truth: the best one counts (Protocol 1 = MPJPE, Protocol 2 = P-MPJPE
@@ -50,7 +50,7 @@ def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None
 def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4096):
     """Evaluate a model on the test split of a PreparedData normalised with the model's statistics.
 
-    miss_num: limb joints hidden in every test input (SPEC §3), drawn with `seed`.
+    miss_num: how many of the 8 limb joints are hidden in every test input, drawn with `seed`.
     Returns the dict of `evaluate_outputs`, plus the data source and miss_num.
     """
     from mdnlib import dataset, inference, models
@@ -128,7 +128,7 @@ def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
 
 
 def action_table(errors, actions):
-    """Per-action means of per-frame errors (mm) and the reported figure (SPEC §4).
+    """Per-action means of per-frame errors (mm) and the reported figure (their unweighted mean).
 
     actions: (N,) action names (the two recordings of a Human3.6M action share one name).
 
@@ -165,7 +165,7 @@ def format_results(results):
 
 def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
     """The original `--sample`: for `num` random test frames, a PNG of the 2D input, the ground
-    truth and the M hypotheses (SPEC §4). Returns the paths written."""
+    truth and the M hypotheses. Returns the paths written."""
     import matplotlib.pyplot as plt
 
     from mdnlib import inference, viz

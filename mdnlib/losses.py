@@ -1,7 +1,7 @@
 """The loss of the mixture density network (notebook 04): mixture NLL and Dirichlet prior.
 
-Both functions compute exactly what the paper's code computes (SPEC §2), clips included, so a
-value here can be compared with the original. They take NumPy arrays or tensors (through
+Both functions compute exactly what the original TensorFlow 1 code computes, clips included, so
+a value here can be compared with the original. They take NumPy arrays or tensors (through
 `keras.ops`, so they also work inside a Keras training step) and return a scalar tensor; a
 NumPy float64 input is computed in float64.
 
@@ -41,7 +41,7 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
     `mu` (B, M, D) kernel means, `sigma` (B, M) one standard deviation per kernel, `alpha`
     (B, M) mixing coefficients. For each kernel
     `e_k = log(alpha_k) - D/2 log(2 pi) - D log(sigma_k) - ||y - mu_k||^2 / (2 sigma_k^2)`,
-    and the result is logsumexp_k(e_k). Sigma and alpha are clipped as in SPEC §2.
+    and the result is logsumexp_k(e_k). Sigma and alpha are clipped as in the original code.
     """
     ops = _ops()
     y = _as_tensor(y)
@@ -57,7 +57,7 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
 
 
 def mixture_nll(y, mu, sigma, alpha):
-    """Mean over the batch of the mixture's negative log-likelihood (SPEC §2), a scalar."""
+    """Mean over the batch of the mixture's negative log-likelihood, a scalar."""
     return -_ops().mean(mixture_log_likelihood(y, mu, sigma, alpha))
 
 

@@ -2,7 +2,7 @@
 
 - `mpjpe` (Protocol 1) and `p_mpjpe` (Protocol 2): arrays (..., J, 3) in mm -> per-pose errors (...,);
 - `best_of_m`, `per_joint_error`, `per_action_table`, `average_over_actions`, `format_table`:
-  the paper's figures (SPEC §4);
+  the paper's figures (best hypothesis per frame, unweighted mean over the 15 actions);
 - `calibration`, `kernel_usage`: do the mixture's sigmas and weights mean what they say?
 """
 import math
@@ -48,7 +48,7 @@ def _check_poses(poses):
         raise ValueError(f"poses must be arrays (..., J, 3) in mm, got shape {poses.shape}")
 
 
-# --- Many hypotheses, per joint, per action (SPEC §4) ----------------------------------------
+# --- Many hypotheses, per joint, per action ---------------------------------------------------
 
 def best_of_m(errors):
     """Error of the best hypothesis: errors (..., M) -> (...,), the minimum over the last axis.
@@ -82,7 +82,7 @@ def per_action_table(errors, actions):
 
 
 def average_over_actions(table):
-    """The reported figure: the unweighted mean of the per-action means (SPEC §4)."""
+    """The reported figure: the unweighted mean of the per-action means, as in the paper."""
     if not table:
         raise ValueError("empty per-action table")
     return float(np.mean(list(table.values())))
@@ -116,7 +116,7 @@ def _hypothesis_axis(errors):
     return errors
 
 
-# --- Calibration of an isotropic Gaussian mixture (SPEC §1-§2) --------------------------------
+# --- Calibration of an isotropic Gaussian mixture --------------------------------------------
 #
 # The network predicts, per example, M kernels over the 48 normalised output numbers: means
 # mu_k, one sigma_k per kernel (isotropic) and weights alpha_k. Calibration asks whether the

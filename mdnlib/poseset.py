@@ -75,7 +75,7 @@ def action_of(sequence):
     """The action of a sequence key: recordings "Walking" and "Walking 1" are both "Walking".
 
     Per-action tables group by this, so that the reported figure is the mean over actions
-    (SPEC §4), not over recordings.
+    (as in the paper), not over recordings.
     """
     return re.sub(r" \d+$", "", sequence)
 

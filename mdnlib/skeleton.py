@@ -1,6 +1,7 @@
 """Joint layouts of the paper: the 17-joint Human3.6M skeleton and the orders the network uses.
 
-Explained in notebooks 01 and 02. All index maps follow ../shared/SPEC.md §2 and §5.
+Explained in notebooks 01 and 02. All index maps follow 3d-pose-baseline (Martinez et al. 2017),
+as the paper's original code does.
 """
 import numpy as np
 

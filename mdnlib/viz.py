@@ -171,7 +171,7 @@ def plot_pose_pair(pose_2d, pose_3d, frame="camera", title=None, view="oblique")
 
 def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="camera",
                     view="oblique", title=None):
-    """The figure of the original `--sample` (SPEC §4): 2D input, ground truth, M hypotheses.
+    """The figure of the original code's `--sample`: 2D input, ground truth, M hypotheses.
 
     pose_2d (16 or 17, 2) px; gt_3d (17, 3) mm or None; hypotheses (M, 17, 3) mm; weights (M,);
     sigmas (M,) mm or None. Each hypothesis is titled with its weight (and sigma, and its MPJPE

@@ -1,4 +1,4 @@
-"""Tiny Human3.6M trees in the exact published formats, for tests (../shared/SPEC.md §5, §6).
+"""Tiny Human3.6M trees in the exact published formats, for tests.
 
 Each writer returns the ground truth it wrote, so that tests compare loaded values with it:
 - `write_h36m_baseline_tree`: the 3d-pose-baseline layout (h36m/S*/MyPoses/3D_positions/*.h5,
@@ -35,7 +35,7 @@ def sequence_frames(frames, subject_index, sequence_index):
 def write_cameras_h5(path, subjects):
     """cameras.h5 as 3d-pose-baseline's: subject{s}/camera{c}/R (transposed), T, f, c, k, p, Name.
 
-    Values from the published rig (mdnlib.camera, SPEC §9), so both layouts share one truth;
+    Values from the published rig (mdnlib.camera), so both layouts share one truth;
     p is written in cameras.h5's order (the Camera's own). Returns {subject: {id: Camera}}.
     """
     cameras = {s: h36m_cameras(s) for s in subjects}

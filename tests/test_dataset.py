@@ -1,4 +1,4 @@
-"""Preprocessing of mdnlib.dataset on a small hand-built PoseSet (SPEC §3, §5)."""
+"""Preprocessing of mdnlib.dataset on a small hand-built PoseSet."""
 import numpy as np
 import pytest
 

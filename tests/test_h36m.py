@@ -79,7 +79,7 @@ def test_cameras_h5_r_is_transposed_and_a_point_on_the_axis_hits_the_principal_p
     assert np.allclose(loaded.cameras["S9"]["55011271"].R, R)
     pixels = loaded.poses_2d["S9"]["Walking"]["55011271"]
     assert np.allclose(pixels[:, 0], stored["c"].ravel())
-    # hand formula of SPEC §5 for the off-axis point
+    # 3d-pose-baseline's distortion formula, by hand, for the off-axis point
     X = R @ (poses[0, 1] - stored["T"].ravel())
     x = X[:2] / X[2]
     r2 = x @ x
@@ -251,7 +251,7 @@ def test_npz_without_a_2d_file_projects_with_the_rig(tmp_path):
 
 
 def test_rig_distortion_matches_videopose3d_projection():
-    """SPEC §9: VideoPose3D's tangential pair (t1, t2) is cameras.h5's p reversed."""
+    """VideoPose3D's tangential pair (t1, t2) is cameras.h5's p reversed."""
     def videopose3d_project(X, f, c, k, t):
         x = X[..., :2] / X[..., 2:]
         r2 = np.sum(x ** 2, axis=-1, keepdims=True)

@@ -11,7 +11,7 @@ tf = import_tensorflow()
 
 
 def reference_nll(y, mu, sigma, alpha):
-    """SPEC §2 written out in float64 NumPy, clips included."""
+    """The original TensorFlow 1 loss written out in float64 NumPy, clips included."""
     y, mu, sigma, alpha = (np.asarray(v, dtype=np.float64) for v in (y, mu, sigma, alpha))
     sigma = np.clip(sigma, 1e-15, 1e15)
     alpha = np.clip(alpha, 1e-8, 1.0)

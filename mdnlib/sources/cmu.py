@@ -1,7 +1,7 @@
 """CMU motion capture (ASF skeleton + AMC motion) as 17-joint Human3.6M-like poses (notebook 02).
 
 Real, freely available human motion: the CMU Graphics Lab Motion Capture Database
-(mocap.cs.cmu.edu, ../shared/SPEC.md §7). An ASF file describes one subject's skeleton (bone
+(mocap.cs.cmu.edu; README "The data"). An ASF file describes one subject's skeleton (bone
 directions and lengths in the rest pose, rotation axes, degrees of freedom, hierarchy); each AMC
 file gives, per frame (120 Hz), the root translation and every bone's rotation angles.
 

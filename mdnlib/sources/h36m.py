@@ -1,4 +1,4 @@
-"""Human3.6M as a PoseSet, from either published layout (notebook 02, ../shared/SPEC.md §4-§6, §9).
+"""Human3.6M as a PoseSet, from either published layout (notebook 02, README "The data").
 
 - `load_h36m`: the 3d-pose-baseline layout (its ``h36m.zip``): ``h36m/S*/MyPoses/3D_positions/
   <sequence>.h5`` (32 joints, world mm), ``cameras.h5``, and optionally the Stacked Hourglass
@@ -7,7 +7,7 @@
   ``data_2d_h36m_<source>.npz`` (2D ground truth or detections, 17 or 16 joints).
 
 Sequences keep their own entries: each action was recorded twice, and an entry is named by the
-canonical action (the 15 of SPEC §4) plus the file's sequence number, e.g. "Walking" and
+canonical action (one of the paper's 15) plus the file's sequence number, e.g. "Walking" and
 "Walking 1" (S1's "TakingPhoto 1" becomes "Photo 1"); `action_of` gives back the action.
 Without detections, 2D = projection of the ground truth with the subject's cameras.
 """
@@ -127,7 +127,8 @@ def load_h36m(data_dir, use_sh=False, sh_folder=SH_FOLDERS[0], subjects=SUBJECTS
     data_dir: the folder that contains ``h36m/``, or ``h36m/`` itself. use_sh: 2D from the
     Stacked Hourglass detections in ``S*/<sh_folder>`` instead of projected ground truth; S11's
     "Directions" then lacks camera 54138969 (that view has no detections). cameras.h5 is read from
-    ``h36m/`` or the folder above; without it the published rig (SPEC §9) is used, with a warning.
+    ``h36m/`` or the folder above; without it the published rig (`mdnlib.camera`) is used, with a
+    warning.
     """
     root = find_h36m_folder(data_dir)
     subjects, actions = _check_selection(subjects, actions)
@@ -166,7 +167,7 @@ def _baseline_cameras(root, subjects):
         if path.is_file():
             return read_cameras_h5(path, subjects)
     warnings.warn(f"cameras.h5 not found in {root} or {root.parent} (it is no longer distributed); "
-                  "using the published Human3.6M camera rig instead (SPEC §9)", stacklevel=3)
+                  "using the published Human3.6M camera rig instead", stacklevel=3)
     return {s: h36m_cameras(s) for s in subjects}
 
 
@@ -261,8 +262,8 @@ def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS):
 
     Reads ``data_3d_h36m.npz`` (metres -> mm, 32 -> 17 joints) and ``data_2d_h36m_<source_2d>.npz``
     (17 joints in Human3.6M order, or 16 in MPII order; 2D longer than 3D is trimmed). Without
-    that file, source "gt" projects the ground truth. Cameras: the published rig (SPEC §9); S11
-    has no "Directions" sequence in this layout.
+    that file, source "gt" projects the ground truth. Cameras: the published rig
+    (`mdnlib.camera`); S11 has no "Directions" sequence in this layout.
     """
     data_dir = Path(data_dir)
     subjects, actions = _check_selection(subjects, actions)
