@@ -1,4 +1,4 @@
-"""Training as in the paper (notebooks 03 and 05; SPEC §2): Adam, learning rate 1e-3 decayed
+"""Training as in the paper (notebooks 03 and 05): Adam, learning rate 1e-3 decayed
 continuously by x0.96 every 100,000 steps, batches of 64 reshuffled every epoch.
 
 `train(...)` runs Keras `fit` (with its progress bar) on arrays and, in `train_dir`:
@@ -103,7 +103,7 @@ def compile_model(model, learning_rate=LEARNING_RATE, optimizer=None, batch_size
 # ---- per-epoch evaluation ----------------------------------------------------------------------
 
 def validation_metrics(model, x, y, normalizer, batch_size=4096, chunk=65_536):
-    """Best-of-M MPJPE (mm, 17 joints, root included; SPEC §4) and mixture NLL on normalised data.
+    """Best-of-M MPJPE (mm, 17 joints, root included) and mixture NLL on normalised data.
 
     x (N, 32), y (N, 48) normalised; `normalizer` brings the kernel means and targets back to mm.
     The NLL is in normalised units (NaN for a baseline whose sigma is not set yet). Computed
@@ -229,7 +229,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
     model_or_config: a PoseNetwork (built, uncompiled), a ModelConfig, a dict or a preset name.
     x_train (N, 32), y_train (N, 48), x_val, y_val: normalised (see `mdnlib.dataset.prepare`);
     normalizer: their `Normalizer` (stored in the model; used to report validation MPJPE in mm).
-    miss_num: limb joints hidden per training example (SPEC §3). deterministic: bit-identical
+    miss_num: how many of the 8 limb joints to hide per example. deterministic: bit-identical
     results for the same seed (enables TensorFlow's op determinism for this process; slower).
     strategy: a `tf.distribute` strategy (the batch size is then the global one). resume: go on
     from the last checkpoint in train_dir if there is one. run_info: extra settings for run.json.
