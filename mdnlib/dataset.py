@@ -219,9 +219,10 @@ def make_tf_dataset(x, y=None, batch_size=64, shuffle=True, miss_num=0, seed=Non
         inputs = mask_missing_joints_tf(tf.gather(x, index), miss_num, batch_seed)
         return inputs if y is None else (inputs, tf.gather(y, index))
 
-    dataset = tf.data.Dataset.zip((batches, seeds)).map(gather, num_parallel_calls=tf.data.AUTOTUNE,
-                                                        deterministic=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    dataset = tf.data.Dataset.zip((batches, seeds)).map(gather).prefetch(2)
+    return dataset.with_options(options)
 
 
 @dataclass

@@ -210,6 +210,12 @@ def test_tf_dataset_in_order_without_masking():
         dataset.make_tf_dataset(x, np.zeros((9, 48)))
 
 
+def test_tf_dataset_does_not_autotune():
+    # tf.data's autotuning made whole epochs run at 60% speed, at random, on 2-core machines
+    pipeline = dataset.make_tf_dataset(np.zeros((8, 32), np.float32), np.zeros((8, 48), np.float32))
+    assert pipeline.options().autotune.enabled is False
+
+
 def test_export_npz_keys_shapes_values(tmp_path):
     poseset = _poseset()
     prepared = dataset.prepare(poseset)
