@@ -38,18 +38,22 @@ def matmul_ceiling(tf, size=4096):
 
 def batch_matmul_rate(tf, batch_size, width, repeats=5, calls=20):
     """Best rate (GFLOP/s) of (batch_size x width) @ (width x width), the shape of a training step."""
-    a = tf.random.normal((batch_size, width))
-    w = tf.random.normal((width, width))
-    product = tf.function(lambda a, w: tf.matmul(a, w))
-    product(a, w).numpy()
+    operands = tf.random.normal((batch_size, width)), tf.random.normal((width, width))
+    return product_rate(tf, tf.matmul, operands, 2 * batch_size * width * width, repeats, calls)
+
+
+def product_rate(tf, product, operands, flop, repeats=5, calls=20):
+    """Best rate (GFLOP/s) of `product(*operands)`, a traced function costing `flop` operations."""
+    product = tf.function(product)
+    product(*operands).numpy()
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(calls):
-            result = product(a, w)
+            result = product(*operands)
         result.numpy()
         best = min(best, (time.perf_counter() - start) / calls)
-    return 2 * batch_size * width * width / best / 1e9
+    return flop / best / 1e9
 
 
 def forward_multiply_adds(config):

@@ -189,3 +189,21 @@ def test_batch_norm_trains_on_batch_statistics_like_the_original():
     inference = (x - layer.moving_mean.numpy()) / np.sqrt(layer.moving_variance.numpy() + 1e-3)
     np.testing.assert_allclose(layer(x).numpy(), inference * layer.gamma.numpy() + layer.beta.numpy(),
                                rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows", [3, 16])          # below and above half the layer's 8 units
+def test_dense_gradient_equals_the_plain_products(rows):
+    rng = np.random.default_rng(3)
+    x, kernel, bias, weights = (tf.constant(rng.normal(size=shape).astype(np.float32))
+                                for shape in [(rows, 5), (5, 8), (8,), (rows, 8)])
+    gradients = []
+    for layer in (models.dense, lambda x, kernel, bias: tf.matmul(x, kernel) + bias):
+        with tf.GradientTape() as tape:
+            tape.watch([x, kernel, bias])
+            output = layer(x, kernel, bias)
+            loss = tf.reduce_sum(output * weights)
+        np.testing.assert_allclose(output.numpy(), x.numpy() @ kernel.numpy() + bias.numpy(), rtol=1e-5, atol=1e-5)
+        gradients.append([g.numpy() for g in tape.gradient(loss, [x, kernel, bias])])
+    for ours, plain in zip(*gradients):
+        np.testing.assert_allclose(ours, plain, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gradients[0][0], weights.numpy() @ kernel.numpy().T, rtol=1e-5, atol=1e-6)
