@@ -25,6 +25,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) bench/synthetic_speed.py
 	$(PY) bench/train_speed.py
+	$(PY) bench/original_speed.py
+	$(PY) bench/matmul_shapes.py
 	$(PY) bench/predict_speed.py
 	OMP_NUM_THREADS=1 $(PY) bench/realism.py
 	$(PY) bench/results.py
