@@ -199,7 +199,8 @@ def make_tf_dataset(x, y=None, batch_size=64, shuffle=True, miss_num=0, seed=Non
     x: (N, 32) normalised 2D; y: (N, 48) normalised 3D targets, or None for inputs only.
     Fast on millions of examples: only indices are shuffled, and each batch is gathered and
     masked in one step. With a seed, the order and the hidden joints are reproducible, and both
-    still change from one epoch to the next.
+    still change from one epoch to the next. tf.data's autotuning is off: on 2-core machines it
+    made whole epochs run at about 60% speed, at random (README, "Speed").
     """
     tf = import_tensorflow()
     _check_miss_num(miss_num)
