@@ -10,8 +10,6 @@ The steps follow the original TensorFlow 1 code and 3d-pose-baseline (Martinez e
 `prepare` runs 1-2 on a PoseSet and `export_npz` writes the result for other tools.
 Everything here is NumPy except the two tf.data functions.
 """
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ import numpy as np
 
 from mdnlib import skeleton
 from mdnlib.config import import_tensorflow
+from mdnlib.files import atomic_path
 from mdnlib.poseset import action_of
 
 LABELS = ("subject", "sequence", "action", "camera", "frame")
@@ -361,16 +360,9 @@ def _dimension_names(joints, coords):
 
 
 def _save_npz_atomically(path, arrays):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """np.savez to exactly `path` (through a file object: numpy would append .npz to a name)."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **arrays)
 
 
 def read_npz(path, what="file", expected=None):
