@@ -138,7 +138,7 @@ class Normalizer:
         return cls(**arrays)
 
     def save(self, path):
-        _save_npz_atomically(path, self.to_dict())
+        save_npz(path, self.to_dict())
 
     @classmethod
     def load(cls, path):
@@ -287,7 +287,7 @@ def export_npz(prepared, path):
     for split in ("train", "test"):
         for key, values in getattr(prepared, f"{split}_info").items():
             arrays[f"{split}_{key}"] = values
-    _save_npz_atomically(path, arrays)
+    save_npz(path, arrays)
 
 
 def load_npz(path):
@@ -359,19 +359,48 @@ def _dimension_names(joints, coords):
     return [f"{skeleton.JOINTS_17[j]}.{c}" for j in joints for c in coords]
 
 
-def _save_npz_atomically(path, arrays):
-    """np.savez to exactly `path` (through a file object: numpy would append .npz to a name)."""
+def save_npz(path, arrays):
+    """Write named arrays to an .npz at exactly `path`, atomically (`mdnlib.files.atomic_path`).
+
+    Through a file object, as numpy would append .npz to any other name.
+    """
     with atomic_path(path) as temporary, open(temporary, "wb") as file:
         np.savez(file, **arrays)
 
 
 def read_npz(path, what="file", expected=None):
-    """Every array of an .npz file (no pickles), with errors that name the file and the problem."""
+    """Every array of an .npz file, numeric or text, never pickles.
+
+    Errors name the file and say what is wrong with it: missing, empty, a single .npy array, not
+    an .npz at all (a text file, say), a damaged archive, or an array of Python objects.
+    """
     path = Path(path)
+    should_be = f"; expected {expected}" if expected else ""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such {what}" + (f"; expected {expected}" if expected else ""))
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {key: data[key] for key in data.files}
+        raise FileNotFoundError(f"{path}: no such {what}{should_be}")
+    with path.open("rb") as file:
+        head = file.read(6)
+    if not head:
+        raise ValueError(f"{path}: empty {what} (0 bytes){should_be}")
+    if head == b"\x93NUMPY":
+        raise ValueError(f"{path}: a single .npy array, not an .npz archive of named arrays{should_be} "
+                         "(write one with numpy.savez(FILE, name=array))")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{path}: not an .npz file (an .npz is a zip archive; this file starts "
+                         f"with {head!r}){should_be}")
+    arrays, pickled = {}, None
+    try:   # numpy leaves the file open when the archive is damaged: open and close it here
+        with path.open("rb") as file, np.load(file, allow_pickle=False) as data:
+            for key in data.files:
+                try:
+                    arrays[key] = data[key]
+                except ValueError as error:
+                    if "allow_pickle" not in str(error):
+                        raise
+                    pickled = key
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise ValueError(f"{path}: not a readable .npz file (empty or truncated?): {error}") from None
+        raise ValueError(f"{path}: damaged or incomplete .npz archive ({error}){should_be}") from None
+    if pickled is not None:
+        raise ValueError(f"{path}: array {pickled!r} holds Python objects, which mdnlib does not load "
+                         f"(unpickling a file can run code){should_be}")
+    return arrays

@@ -188,12 +188,28 @@ def test_an_interrupted_write_leaves_nothing(cache_in_tmp, monkeypatch):
     assert list(cache_in_tmp.iterdir()) == []
 
 
-def test_a_broken_cache_file_is_named(cache_in_tmp):
+@pytest.mark.parametrize("damage", ["truncated", "empty", "flipped bytes", "text"])
+def test_a_broken_cache_is_reported_in_one_line_and_regenerated(cache_in_tmp, damage):
+    first = synthetic.load_synthetic(frames_per_action=2)
+    path = next(cache_in_tmp.iterdir())
+    content = path.read_bytes()
+    path.write_bytes({"truncated": content[:len(content) // 2], "empty": b"",
+                      "flipped bytes": content[:-5000] + bytes(b ^ 0xFF for b in content[-5000:-4000])
+                      + content[-4000:], "text": b"not an npz"}[damage])
+    with pytest.warns(UserWarning, match=f"{path.name}: .*generating the synthetic set again") as caught:
+        again = synthetic.load_synthetic(frames_per_action=2)
+    assert len(caught) == 1 and "\n" not in str(caught[0].message)
+    assert np.array_equal(again.poses_3d["S1"]["Walking"], first.poses_3d["S1"]["Walking"])
+    assert path.read_bytes() == content   # rewritten: the next load reads it silently
+
+
+def test_temporaries_of_a_killed_writer_are_cleaned(cache_in_tmp):
     synthetic.load_synthetic(frames_per_action=2)
     path = next(cache_in_tmp.iterdir())
-    path.write_bytes(b"not an npz")
-    with pytest.raises(ValueError, match=path.name):
-        synthetic.load_synthetic(frames_per_action=2)
+    orphan = cache_in_tmp / f".{path.stem}.999999999-0123abcd.tmp.npz"   # no such process
+    orphan.write_bytes(b"half a cache")
+    synthetic.load_synthetic(frames_per_action=2)
+    assert list(cache_in_tmp.iterdir()) == [path]
 
 
 def test_bad_arguments_are_explained():

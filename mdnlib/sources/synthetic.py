@@ -15,14 +15,15 @@ degrees: flexion is positive (hip: thigh forward; knee: shank backward; elbow: f
 abduction moves a limb away from the body, arm_plane is the direction in which the upper arm is
 raised (0 = to the side, 90 = forward, -90 = backward), arm_elev how far (0 = hanging, 180 = overhead).
 """
-import os
-import tempfile
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from mdnlib import config
 from mdnlib.camera import h36m_cameras
+from mdnlib.dataset import read_npz, save_npz
+from mdnlib.files import remove_stale_temporaries
 from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS, PoseSet
 from mdnlib.skeleton import INPUT_16
 
@@ -546,12 +547,11 @@ def load_synthetic(frames_per_action=None, seed=0, noise_2d=True, cache=True):
     subjects = TRAIN_SUBJECTS + TEST_SUBJECTS
     path = config.cache_dir() / (f"synthetic_v{GENERATOR_VERSION}_f{frames}_s{seed}"
                                  f"_{'noisy' if noise_2d else 'exact'}.npz")
-    if cache and path.exists():
-        arrays = _read_cache(path)
-    else:
+    arrays = _read_cache(path) if cache else None
+    if arrays is None:
         arrays = _generate_arrays(subjects, frames, seed, noise_2d)
         if cache:
-            _write_atomically(path, arrays)
+            save_npz(path, arrays)
     poses_3d, poses_2d = {}, {}
     for key, values in arrays.items():
         kind, subject, action, *cam = key.split("/")
@@ -587,22 +587,15 @@ def _generate_arrays(subjects, frames, seed, noise_2d):
 
 
 def _read_cache(path):
-    try:
-        with np.load(path) as data:
-            return {key: data[key] for key in data.files}
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path}: unreadable synthetic cache ({error}); delete the file to "
-                         "regenerate it") from error
+    """The cached arrays, or None when there is no usable cache (an unreadable one is reported).
 
-
-def _write_atomically(path, arrays):
-    """Write an npz next to `path` under a temporary name, then rename it: never half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".tmp")
+    Temporary files of writers killed mid-write are removed first.
+    """
+    remove_stale_temporaries(path)
+    if not path.exists():
+        return None
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)   # mkstemp's private mode would hide the cache from other users
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        return read_npz(path, what="synthetic cache")
+    except ValueError as error:
+        warnings.warn(f"{error}; generating the synthetic set again", stacklevel=3)
+        return None
