@@ -206,9 +206,14 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         draw_skeleton_3d(ax, pose, frame, view=view, bounds=bounds, title="\n".join(lines),
                          alpha=0.35 + 0.65 * float(weights[k] / weights.max()))
         ax.title.set_fontsize("small")
+    for ax in fig.axes[1:]:
+        # a 3D panel's axis labels lie outside its box, where tight_layout cannot see them and the
+        # next panel would cover them: a smaller box and fixed gaps keep them inside the panel
+        ax.set_box_aspect((1, 1, 1), zoom=0.9)
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))   # room for the suptitle
+    fig.subplots_adjust(left=0.04, right=0.97, bottom=0.07, top=1 - 0.9 / fig.get_figheight(),
+                        wspace=0.3, hspace=0.35)
     return fig
 
 

@@ -88,3 +88,20 @@ def test_training_curves_pair_validation_with_training():
     assert np.allclose(loss_lines[1].get_ydata(), [4, 3, 2]) and fig.axes[0].get_xlabel() == "epoch"
     with pytest.raises(ValueError, match="empty"):
         viz.plot_training_curves({})
+
+
+def test_hypothesis_grid_keeps_every_axis_label_visible():
+    # 7 panels in two rows (notebook 05): no 3D axis label may run off the figure or under
+    # another panel, where it would be clipped or covered
+    gt = toy.example_pose() - toy.example_pose()[0]
+    hyps = np.stack([gt + [0, 0, 30 * k] for k in range(5)])
+    fig = viz.plot_hypotheses(gt[:, :2], gt, hyps, np.full(5, 0.2), title="five hypotheses")
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    figure_box = fig.bbox
+    for ax in fig.axes[1:]:
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            box = axis.label.get_window_extent(renderer)
+            assert figure_box.contains(box.x0, box.y0) and figure_box.contains(box.x1, box.y1), axis.label
+            others = [other for other in fig.axes if other is not ax]
+            assert not any(box.overlaps(other.bbox) for other in others), axis.label.get_text()
