@@ -7,11 +7,12 @@ lazily (and quietly, through `mdnlib.config.import_tensorflow`) by the modules t
 `--train-dir`.
 """
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
 
-from mdnlib.sources import SOURCES  # light: the sources themselves are imported when loaded
+from mdnlib.sources import SOURCES, trusting_pickles  # light: the sources themselves are imported when loaded
 
 # Options of the original script (predict_3dpose_mdm.py) that have no equivalent here, with the
 # way to do the same thing now.
@@ -42,8 +43,10 @@ def main(argv=None):
     parser = build_parser()
     _reject_legacy_usage(parser, argv)
     args = parser.parse_args(argv)
+    trust = trusting_pickles() if getattr(args, "trust_pickle", False) else contextlib.nullcontext()
     try:
-        args.run(args)
+        with trust:
+            args.run(args)
     except (ValueError, FileNotFoundError, KeyError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"mdnlib {args.command}: error: {message}", file=sys.stderr)
@@ -223,6 +226,8 @@ def _data_location(parser, from_training=False):
                  "h36m_npz: the VideoPose3D npz files; cmu: .asf/.amc files)" + same)
     _flag(parser, "--use_sh", "h36m: read the fine-tuned Stacked Hourglass 2D detections (the paper's input)"
           + same, default=None if from_training else False)
+    _flag(parser, "--trust_pickle", "h36m_npz: the VideoPose3D files are yours or trusted; they hold pickled "
+          "Python objects, and unpickling a crafted file runs its code (refused without this flag)")
     _option(parser, "--source_2d", metavar="NAME",
             help="h36m_npz: read 2D from data_2d_h36m_NAME.npz (sh_ft_h36m: fine-tuned Stacked "
                  "Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN; " + (

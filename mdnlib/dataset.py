@@ -371,23 +371,11 @@ def save_npz(path, arrays):
 def read_npz(path, what="file", expected=None):
     """Every array of an .npz file, numeric or text, never pickles.
 
-    Errors name the file and say what is wrong with it: missing, empty, a single .npy array, not
-    an .npz at all (a text file, say), a damaged archive, or an array of Python objects.
+    Errors name the file and say what is wrong with it (see `check_npz_file`), or which array
+    holds Python objects.
     """
-    path = Path(path)
+    path = check_npz_file(path, what, expected)
     should_be = f"; expected {expected}" if expected else ""
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such {what}{should_be}")
-    with path.open("rb") as file:
-        head = file.read(6)
-    if not head:
-        raise ValueError(f"{path}: empty {what} (0 bytes){should_be}")
-    if head == b"\x93NUMPY":
-        raise ValueError(f"{path}: a single .npy array, not an .npz archive of named arrays{should_be} "
-                         "(write one with numpy.savez(FILE, name=array))")
-    if not head.startswith(b"PK"):
-        raise ValueError(f"{path}: not an .npz file (an .npz is a zip archive; this file starts "
-                         f"with {head!r}){should_be}")
     arrays, pickled = {}, None
     try:   # numpy leaves the file open when the archive is damaged: open and close it here
         with path.open("rb") as file, np.load(file, allow_pickle=False) as data:
@@ -404,3 +392,23 @@ def read_npz(path, what="file", expected=None):
         raise ValueError(f"{path}: array {pickled!r} holds Python objects, which mdnlib does not load "
                          f"(unpickling a file can run code){should_be}")
     return arrays
+
+
+def check_npz_file(path, what="file", expected=None):
+    """`path` as a Path if it exists and starts like an .npz (a zip archive); otherwise an error
+    that says what it is instead: missing, empty, a single .npy array, or another kind of file."""
+    path = Path(path)
+    should_be = f"; expected {expected}" if expected else ""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such {what}{should_be}")
+    with path.open("rb") as file:
+        head = file.read(6)
+    if not head:
+        raise ValueError(f"{path}: empty {what} (0 bytes){should_be}")
+    if head == b"\x93NUMPY":
+        raise ValueError(f"{path}: a single .npy array, not an .npz archive of named arrays{should_be} "
+                         "(write one with numpy.savez(FILE, name=array))")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{path}: not an .npz file (an .npz is a zip archive; this file starts "
+                         f"with {head!r}){should_be}")
+    return path

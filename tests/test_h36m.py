@@ -1,5 +1,7 @@
 """Human3.6M loaders on tiny trees written in the exact published formats: values, layouts,
 naming quirks and clear errors for bad files."""
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -213,7 +215,7 @@ def test_bad_cameras_h5_is_named(tmp_path):
 
 def test_npz_metres_to_mm_names_and_ground_truth_2d(npz):
     root, truth = npz
-    poses = h36m.load_h36m_npz(root, subjects=("S1", "S9", "S11"), actions=("Directions", "Photo", "Walking"))
+    poses = h36m.load_h36m_npz(root, subjects=("S1", "S9", "S11"), actions=("Directions", "Photo", "Walking"), trust_pickle=True)
     assert poses.actions("S1") == ["Directions", "Directions 1", "Photo", "Photo 1", "Walking", "Walking 1"]
     assert poses.actions("S11") == ["Directions 1", "Photo", "Photo 1", "Walking", "Walking 1"]
     with np.load(root / "data_3d_h36m.npz", allow_pickle=True) as f:
@@ -231,7 +233,7 @@ def test_npz_metres_to_mm_names_and_ground_truth_2d(npz):
 @pytest.mark.parametrize("source", ["cpn_ft_h36m_dbb", "sh_ft_h36m"])
 def test_npz_detections_17_and_16_joint_layouts(npz, source):
     root, truth = npz
-    poses = h36m.load_h36m_npz(root, source_2d=source, subjects=("S9", "S11"), actions=("Walking", "Photo"))
+    poses = h36m.load_h36m_npz(root, source_2d=source, subjects=("S9", "S11"), actions=("Walking", "Photo"), trust_pickle=True)
     for s in poses.subjects:
         for sequence, views in poses.poses_2d[s].items():
             assert list(views) == list(CAMERA_IDS)
@@ -241,13 +243,13 @@ def test_npz_detections_17_and_16_joint_layouts(npz, source):
 
 def test_npz_without_a_2d_file_projects_with_the_rig(tmp_path):
     truth = write_h36m_npz(tmp_path, subjects=("S5",), actions=("Eating",), sources=("sh_ft_h36m",))
-    poses = h36m.load_h36m_npz(tmp_path, subjects=("S5",), actions=("Eating",))
+    poses = h36m.load_h36m_npz(tmp_path, subjects=("S5",), actions=("Eating",), trust_pickle=True)
     cams = h36m_cameras("S5")
     for sequence, p3 in truth["poses_17"]["S5"].items():
         for cid, cam in cams.items():
             assert same(poses.poses_2d["S5"][sequence][cid], cam.project(p3[:, skeleton.INPUT_16]))
     with pytest.raises(FileNotFoundError, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz not found.*VideoPose3D"):
-        h36m.load_h36m_npz(tmp_path, source_2d="cpn_ft_h36m_dbb", subjects=("S5",), actions=("Eating",))
+        h36m.load_h36m_npz(tmp_path, source_2d="cpn_ft_h36m_dbb", subjects=("S5",), actions=("Eating",), trust_pickle=True)
 
 
 def test_rig_distortion_matches_videopose3d_projection():
@@ -282,8 +284,10 @@ def _rewrite(path, key, edit):
 
 @pytest.mark.parametrize("damage, error, message", [
     ("missing", FileNotFoundError, r"data_3d_h36m\.npz not found.*VideoPose3D"),
-    ("empty", ValueError, r"data_3d_h36m\.npz: not a readable \.npz file"),
-    ("truncated", ValueError, r"data_3d_h36m\.npz: not a readable \.npz file"),
+    ("empty", ValueError, r"data_3d_h36m\.npz: empty VideoPose3D file \(0 bytes\)"),
+    ("truncated", ValueError, r"data_3d_h36m\.npz: damaged VideoPose3D file \(BadZipFile"),
+    ("text", ValueError, r"data_3d_h36m\.npz: not an \.npz file \(an \.npz is a zip archive; this file "
+                         r"starts with b'S1,Wal'\)"),
     ("joints", ValueError, r"data_3d_h36m\.npz: S9 'Walking' must be \(N, 32, 3\).*found \(5, 17, 3\)"),
     ("subject", ValueError, r"data_3d_h36m\.npz: no subject S9"),
 ])
@@ -292,15 +296,16 @@ def test_bad_3d_npz_is_named(tmp_path, damage, error, message):
     path = tmp_path / "data_3d_h36m.npz"
     if damage == "missing":
         path.unlink()
-    elif damage in ("empty", "truncated"):
+    elif damage in ("empty", "truncated", "text"):
         content = path.read_bytes()
-        path.write_bytes(b"" if damage == "empty" else content[: len(content) // 2])
+        path.write_bytes({"empty": b"", "truncated": content[: len(content) // 2],
+                          "text": b"S1,Walking,0.1,0.2\n"}[damage])
     elif damage == "joints":
         _rewrite(path, "positions_3d", lambda d: d["S9"].update(Walking=d["S9"]["Walking"][:, :17]))
     else:
         _rewrite(path, "positions_3d", lambda d: d.update(S5=d.pop("S9")))
     with pytest.raises(error, match=message):
-        h36m.load_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",))
+        h36m.load_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), trust_pickle=True)
 
 
 @pytest.mark.parametrize("damage, message", [
@@ -333,7 +338,31 @@ def test_bad_2d_npz_is_named(tmp_path, damage, message):
 
     _rewrite(path, "metadata" if damage == "metadata" else "positions_2d", edit)
     with pytest.raises(ValueError, match=r"data_2d_h36m_cpn_ft_h36m_dbb\.npz.*" + message):
-        h36m.load_h36m_npz(tmp_path, source_2d="cpn_ft_h36m_dbb", subjects=("S9",), actions=("Walking",))
+        h36m.load_h36m_npz(tmp_path, source_2d="cpn_ft_h36m_dbb", subjects=("S9",), actions=("Walking",), trust_pickle=True)
+
+
+def test_npz_pickles_are_refused_unless_trusted(tmp_path):
+    """A crafted VideoPose3D file runs code when unpickled: nothing is unpickled without trust."""
+    marker = tmp_path / "code_ran"
+    write_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), sources=())
+    np.savez(tmp_path / "data_3d_h36m.npz", positions_3d=np.array(_Crafted(marker), dtype=object))
+    with pytest.raises(ValueError, match=r"data_3d_h36m\.npz: VideoPose3D files store their poses as "
+                                         r"pickled Python objects.*pass --trust_pickle"):
+        h36m.load_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",))
+    assert not marker.exists()
+    with pytest.raises(ValueError, match="must be a pickled dict"):   # trusted: it is unpickled
+        h36m.load_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), trust_pickle=True)
+    assert marker.exists()
+
+
+class _Crafted:
+    """Unpickling it creates the file `marker`: what a malicious pickle could do."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
 
 
 def test_full_layouts_load_with_the_defaults(tmp_path):
@@ -346,6 +375,6 @@ def test_full_layouts_load_with_the_defaults(tmp_path):
     assert sum(len(v) for s in poses.subjects for v in poses.poses_2d[s].values()) == 7 * 30 * 4 - 1
     assert same(poses.poses_2d["S6"]["Greeting 1"]["60457274"], truth["sh_2d"]["S6"]["Greeting 1"]["60457274"])
     write_h36m_npz(tmp_path / "npz", subjects=h36m.SUBJECTS, frames=2, sources=())
-    poses = h36m.load_h36m_npz(tmp_path / "npz")
+    poses = h36m.load_h36m_npz(tmp_path / "npz", trust_pickle=True)
     assert poses.subjects == list(h36m.SUBJECTS) and poses.num_frames(["S11"]) > 0
     assert "Directions" not in poses.poses_3d["S11"] and len(poses.actions("S1")) == 30

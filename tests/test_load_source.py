@@ -5,7 +5,7 @@ import types
 import pytest
 
 from mdnlib import config
-from mdnlib.sources import SOURCES, load_source
+from mdnlib.sources import SOURCES, load_source, trusting_pickles
 
 
 def _stand_in(monkeypatch, module, *functions):
@@ -29,7 +29,16 @@ def test_dispatch_to_each_loader(monkeypatch, tmp_path):
     load_source("h36m", tmp_path, use_sh=True)
     load_source("h36m_npz", str(tmp_path))
     assert h36m["load_h36m"] == [((tmp_path,), {"use_sh": True})]
-    assert h36m["load_h36m_npz"] == [((tmp_path,), {})]
+    assert h36m["load_h36m_npz"] == [((tmp_path,), {"trust_pickle": False})]
+
+
+def test_pickles_are_trusted_only_when_asked(monkeypatch, tmp_path):
+    h36m = _stand_in(monkeypatch, "mdnlib.sources.h36m", "load_h36m_npz")
+    with trusting_pickles():
+        load_source("h36m_npz", tmp_path)
+        load_source("h36m_npz", tmp_path, trust_pickle=False)   # an explicit choice wins
+    load_source("h36m_npz", tmp_path)
+    assert [kwargs["trust_pickle"] for _, kwargs in h36m["load_h36m_npz"]] == [True, False, False]
 
 
 def test_cmu_defaults_to_the_shared_folder(monkeypatch, tmp_path):

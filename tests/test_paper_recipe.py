@@ -22,9 +22,9 @@ RECIPE_BASELINE_LAYOUT = [
     "test --load_dir runs/paper_mdn --procrustes --json runs/paper_mdn/test.json",
 ]
 RECIPE_NPZ_LAYOUT = [
-    "data --source h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --summary",
-    "train --train_dir runs/paper_mdn_npz --data h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --config paper",
-    "test --load_dir runs/paper_mdn_npz --procrustes --json runs/paper_mdn_npz/test.json",
+    "data --source h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --trust_pickle --summary",
+    "train --train_dir runs/paper_mdn_npz --data h36m_npz --data_dir DATA/h36m_npz --source_2d sh_ft_h36m --trust_pickle --config paper",
+    "test --load_dir runs/paper_mdn_npz --trust_pickle --procrustes --json runs/paper_mdn_npz/test.json",
 ]
 SHRINK = ["--epochs", "1", "--width", "32", "--blocks", "1"]
 SUBJECTS = TRAIN_SUBJECTS + TEST_SUBJECTS
@@ -92,7 +92,7 @@ def test_recipe_on_the_videopose3d_layout(data, tmp_path, capsys):
     # trained and tested on the detections (from run.json); the same model on ground-truth 2D differs
     assert results["data"] == "h36m_npz (sh_ft_h36m 2D)"
     out = tmp_path / "gt.json"
-    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "gt",
+    assert cli.main(["test", "--load_dir", tmp_path / "paper_mdn_npz", "--source_2d", "gt", "--trust_pickle",
                      "--json", out]) == 0
     on_truth = json.loads(out.read_text())
     assert on_truth["frames"] == results["frames"]

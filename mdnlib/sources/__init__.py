@@ -3,6 +3,8 @@
 `load_source(name, ...)` is the single entry point used by the notebooks and the command line;
 it imports the chosen source only when asked, so using one source never needs another's files.
 """
+import contextlib
+import contextvars
 from pathlib import Path
 
 from mdnlib import config
@@ -18,6 +20,23 @@ _WHERE_TO_GET = {
            "mocap.cs.cmu.edu (see README, 'CMU motion capture')",
 }
 
+# Set by `trusting_pickles` (the command line's --trust_pickle).
+_PICKLES_TRUSTED = contextvars.ContextVar("pickles_trusted", default=False)
+
+
+@contextlib.contextmanager
+def trusting_pickles():
+    """Inside this block the h36m_npz source may unpickle its files (as with trust_pickle=True).
+
+    For code that loads sources through other functions (training, evaluation), like the
+    command line's --trust_pickle: unpickling a crafted file runs its code.
+    """
+    token = _PICKLES_TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _PICKLES_TRUSTED.reset(token)
+
 
 def load_source(name, data_dir=None, use_sh=False, **options):
     """Load one source as a PoseSet.
@@ -25,7 +44,8 @@ def load_source(name, data_dir=None, use_sh=False, **options):
     name: one of SOURCES. data_dir: the folder of a real source (for ``cmu`` it defaults to the
     shared CMU folder when that exists). use_sh: Human3.6M ``h36m`` only, read the Stacked
     Hourglass detections instead of projecting the ground truth. options: passed on to the
-    source's loader (for example the size of the synthetic set).
+    source's loader (for example the size of the synthetic set; ``trust_pickle`` for
+    ``h36m_npz``, whose pickled files are refused otherwise, see `trusting_pickles`).
     """
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
@@ -51,6 +71,7 @@ def load_source(name, data_dir=None, use_sh=False, **options):
         return load_h36m(data_dir, use_sh=use_sh, **options)
     if name == "h36m_npz":
         from mdnlib.sources.h36m import load_h36m_npz
+        options.setdefault("trust_pickle", _PICKLES_TRUSTED.get())
         return load_h36m_npz(data_dir, **options)
     from mdnlib.sources.cmu import load_cmu
     return load_cmu(data_dir, **options)

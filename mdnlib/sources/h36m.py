@@ -11,6 +11,7 @@ canonical action (one of the paper's 15) plus the file's sequence number, e.g. "
 "Walking 1" (S1's "TakingPhoto 1" becomes "Photo 1"); `action_of` gives back the action.
 Without detections, 2D = projection of the ground truth with the subject's cameras.
 """
+import pickle
 import re
 import warnings
 import zipfile
@@ -21,6 +22,7 @@ import numpy as np
 
 from mdnlib import skeleton
 from mdnlib.camera import CAMERA_IDS, INTRINSICS, Camera, h36m_cameras
+from mdnlib.dataset import check_npz_file
 from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS, PoseSet
 
 ACTIONS = ("Directions", "Discussion", "Eating", "Greeting", "Phoning", "Photo", "Posing",
@@ -45,6 +47,8 @@ NPZ_HINT = (
     "The VideoPose3D layout is prepared with that project's scripts (github.com/facebookresearch/"
     "VideoPose3D, DATASETS.md): data_3d_h36m.npz from the official Human3.6M release (h36m.org), "
     "and the 2D detections data_2d_h36m_<source>.npz (cpn_ft_h36m_dbb, sh_ft_h36m, ...) linked there")
+
+NPZ_EXPECTED = "a VideoPose3D .npz (positions_3d or positions_2d: subject -> action -> array)"
 
 _SEQUENCE = re.compile(r"(?P<action>[A-Za-z]+?)(?:[ _](?P<number>\d+))?")
 
@@ -257,8 +261,11 @@ def _project_all(poses_3d, cameras):
 
 # --- VideoPose3D layout ------------------------------------------------------------------------
 
-def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS):
+def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS, trust_pickle=False):
     """Load Human3.6M in the VideoPose3D layout as a PoseSet.
+
+    Its files hold pickled Python objects, and unpickling a crafted file runs its code:
+    `trust_pickle=True` says the files are yours (`--trust_pickle` on the command line).
 
     Reads ``data_3d_h36m.npz`` (metres -> mm, 32 -> 17 joints) and ``data_2d_h36m_<source_2d>.npz``
     (17 joints in Human3.6M order, or 16 in MPII order; 2D longer than 3D is trimmed). Without
@@ -270,7 +277,7 @@ def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS):
     path_3d = data_dir / "data_3d_h36m.npz"
     if not path_3d.is_file():
         raise FileNotFoundError(f"{path_3d} not found. {NPZ_HINT}")
-    positions_3d = _read_npz_dict(path_3d, "positions_3d")
+    positions_3d = _read_npz_dict(path_3d, "positions_3d", trust_pickle)
     poses_3d = {}
     for subject in subjects:
         if subject not in positions_3d:
@@ -289,7 +296,7 @@ def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS):
     cameras = {s: h36m_cameras(s) for s in subjects}
     path_2d = data_dir / f"data_2d_h36m_{source_2d}.npz"
     if path_2d.is_file():
-        poses_2d = _read_npz_2d(path_2d, poses_3d)
+        poses_2d = _read_npz_2d(path_2d, poses_3d, trust_pickle)
     elif source_2d == "gt":
         poses_2d = {s: _project_all(poses_3d[s], cameras[s]) for s in subjects}
     else:
@@ -297,17 +304,28 @@ def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS):
     return PoseSet(f"h36m_npz ({source_2d} 2D)", poses_3d, poses_2d, cameras).validate(str(data_dir))
 
 
-def _read_npz_dict(path, key, with_metadata=False):
-    """The pickled dict `key` of a VideoPose3D npz file (and its metadata dict if asked)."""
-    try:
-        with np.load(path, allow_pickle=True) as npz:
-            if key not in npz.files:
-                raise ValueError(f"{path}: no array {key!r} (found: {', '.join(npz.files) or 'nothing'})")
-            value = npz[key].item() if npz[key].shape == () else None
-            metadata = npz["metadata"].item() if "metadata" in npz.files and npz["metadata"].shape == () else None
-    except (zipfile.BadZipFile, EOFError, OSError) as err:
-        raise ValueError(f"{path}: not a readable .npz file ({err}); the file is empty or truncated: "
-                         "prepare or download it again") from None
+def _read_npz_dict(path, key, trust_pickle, with_metadata=False):
+    """The pickled dict `key` of a VideoPose3D npz file (and its metadata dict if asked).
+
+    Unpickling can run code hidden in a crafted file: refused unless `trust_pickle`.
+    """
+    check_npz_file(path, "VideoPose3D file", expected=NPZ_EXPECTED)
+    if not trust_pickle:
+        raise ValueError(f"{path}: VideoPose3D files store their poses as pickled Python objects, and "
+                         "unpickling a file runs whatever code it was made to run. If you made this file "
+                         "(VideoPose3D's prepare_data_h36m.py) or trust where it comes from, pass "
+                         "--trust_pickle (in Python: trust_pickle=True)")
+    try:   # a damaged pickle raises almost anything; numpy leaves a damaged archive open
+        with path.open("rb") as file, np.load(file, allow_pickle=True) as npz:
+            files = npz.files
+            value = npz[key].item() if key in files and npz[key].shape == () else None
+            metadata = npz["metadata"].item() if "metadata" in files and npz["metadata"].shape == () else None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, pickle.UnpicklingError, ImportError,
+            AttributeError) as err:
+        raise ValueError(f"{path}: damaged VideoPose3D file ({type(err).__name__}: {err}); prepare or "
+                         "download it again") from None
+    if key not in files:
+        raise ValueError(f"{path}: no array {key!r} (found: {', '.join(files) or 'nothing'}); expected {NPZ_EXPECTED}")
     if not isinstance(value, dict):
         raise ValueError(f"{path}: {key!r} must be a pickled dict subject -> action -> array")
     if with_metadata:
@@ -317,9 +335,9 @@ def _read_npz_dict(path, key, with_metadata=False):
     return value
 
 
-def _read_npz_2d(path, poses_3d):
+def _read_npz_2d(path, poses_3d, trust_pickle):
     """{subject: {sequence: {camera id: (N, 16, 2)}}} paired with the 3D sequences."""
-    positions_2d, metadata = _read_npz_dict(path, "positions_2d", with_metadata=True)
+    positions_2d, metadata = _read_npz_dict(path, "positions_2d", trust_pickle, with_metadata=True)
     num_joints = int(metadata["num_joints"])
     if num_joints == 17:
         to_input = skeleton.INPUT_16
