@@ -1,0 +1,45 @@
+"""Exercise checks of notebooks 01-07: call the learner's function, compare with mdnlib.
+
+Each `check_*` takes the learner's function, runs it on fixed inputs, compares the result with
+the reference in `mdnlib` and either prints one line starting with "passed" or raises an
+AssertionError whose message says what is probably wrong and how to fix it. A stub that still
+raises NotImplementedError lets that error through, as nbgrader expects. Notebooks call
+`checks.check_*`; each check lives in the module of its notebook (`nb01` ... `nb07`), and what
+they share in `helpers`.
+
+| check | notebook | reference |
+|---|---|---|
+| `check_project` | 01 | `mdnlib.camera.Camera.project_camera` |
+| `check_bone_candidates` | 01 | `mdnlib.toy.bone_candidates` |
+| `check_root_centre` | 02 | `mdnlib.dataset.camera_frame_arrays` |
+| `check_zscore` | 02 | `mdnlib.dataset.Normalizer` |
+| `check_mpjpe` | 03 | `mdnlib.metrics.mpjpe` |
+| `check_averaged_bone_length` | 03 | midpoint of `mdnlib.toy.bone_candidates` |
+| `check_logsumexp_nll` | 04 | `mdnlib.losses.mixture_nll` |
+| `check_sigma_activation` | 04 | ELU + 1 + floor, as in `mdnlib.toy.build_mdn_1d` |
+| `check_sample_mixture` | 04 | `mdnlib.toy.sample_mixture` |
+| `check_mixture_head` | 05 | `mdnlib.models.MixtureHead` |
+| `check_kernels_in_use` | 05 | `mdnlib.metrics.kernel_usage` |
+| `check_procrustes` | 06 | `mdnlib.metrics.procrustes_align` |
+| `check_best_and_most_likely` | 06 | `mdnlib.metrics.best_of_m` |
+| `check_calibration_ece` | 06 | `mdnlib.metrics.coverage`, `expected_calibration_error` |
+| `check_depth_spread` | 07 | `mdnlib.hypotheses.depth_spread` |
+| `check_choose_multiview` | 07 | `mdnlib.hypotheses.choose_multiview` |
+"""
+from mdnlib.checks.nb01 import check_bone_candidates, check_project
+from mdnlib.checks.nb02 import check_root_centre, check_zscore
+from mdnlib.checks.nb03 import check_averaged_bone_length, check_mpjpe
+from mdnlib.checks.nb04 import check_logsumexp_nll, check_sample_mixture, check_sigma_activation
+from mdnlib.checks.nb05 import check_kernels_in_use, check_mixture_head
+from mdnlib.checks.nb06 import check_best_and_most_likely, check_calibration_ece, check_procrustes
+from mdnlib.checks.nb07 import check_choose_multiview, check_depth_spread
+
+__all__ = [
+    "check_project", "check_bone_candidates",
+    "check_root_centre", "check_zscore",
+    "check_mpjpe", "check_averaged_bone_length",
+    "check_logsumexp_nll", "check_sigma_activation", "check_sample_mixture",
+    "check_mixture_head", "check_kernels_in_use",
+    "check_procrustes", "check_best_and_most_likely", "check_calibration_ece",
+    "check_depth_spread", "check_choose_multiview",
+]
