@@ -181,3 +181,23 @@ def test_check_sigma_activation_catches_overflow_hidden_by_where():
     hidden = lambda raw: np.where(raw > 0, raw, np.exp(raw) - 1) + 1.0 + 1e-3   # finite result, overflow warned
     with pytest.raises(AssertionError, match="np.minimum"):
         checks.check_sigma_activation(hidden)
+
+
+# --- the package: one module per notebook ----------------------------------------------------
+
+def test_every_check_a_notebook_calls_lives_in_that_notebooks_module():
+    import importlib
+    import re
+
+    import nbformat
+
+    from mdnlib import course
+
+    called = set()
+    for path in course.notebook_paths():
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        for name in set(re.findall(r"checks\.(check_\w+)\(", source)):
+            module = importlib.import_module(f"mdnlib.checks.nb{path.name[:2]}")
+            assert getattr(module, name, None) is getattr(checks, name), f"{path.name}: {name}"
+            called.add(name)
+    assert called == set(checks.__all__)
