@@ -128,6 +128,15 @@ def draw_skeleton_3d(ax, pose, frame="camera", *, color=None, alpha=1.0, linewid
         lines[0].set_label(label)
     if bounds is not False:
         set_axes_equal(ax, pose if bounds is None else bounds, frame)
+    style_axes_3d(ax, frame, view)
+    if title:
+        ax.set_title(title)
+    return lines
+
+
+def style_axes_3d(ax, frame="camera", view="oblique"):
+    """Axis labels of `frame`, small ticks and a named (see VIEWS) or (elev, azim) view; a flat
+    view hides the axis along the line of sight."""
     xlabel, ylabel, zlabel = _FRAME_AXES[frame]
     ax.set_xlabel(xlabel, fontsize="small")
     ax.set_ylabel(ylabel, fontsize="small")
@@ -142,9 +151,6 @@ def draw_skeleton_3d(ax, pose, frame="camera", *, color=None, alpha=1.0, linewid
         if hidden:  # the axis pointing at the viewer only clutters the picture
             getattr(ax, f"set_{hidden}label")("")
             getattr(ax, f"set_{hidden}ticks")([])
-    if title:
-        ax.set_title(title)
-    return lines
 
 
 def update_skeleton_3d(lines, pose, frame="camera"):
@@ -153,6 +159,72 @@ def update_skeleton_3d(lines, pose, frame="camera"):
     bones = [(j, int(parent)) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0]
     for line, (j, parent) in zip(lines, bones):
         line.set_data_3d(p[[parent, j], 0], p[[parent, j], 1], p[[parent, j], 2])
+
+
+# One colour per hypothesis (kernel), none of them a side colour; cycled beyond seven.
+HYPOTHESIS_COLORS = ("tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+
+
+def hypothesis_color(k):
+    """The colour of hypothesis k (0-based) in every figure of hypotheses."""
+    return HYPOTHESIS_COLORS[k % len(HYPOTHESIS_COLORS)]
+
+
+def skeleton_polyline(pose, frame="camera"):
+    """A 17-joint pose as one polyline in plot coordinates, (3, 3 * 16): each bone a segment,
+    NaN between bones, so that a whole skeleton is one line artist (fast to redraw)."""
+    p = to_plot_coords(pose, frame)
+    bones = [(int(parent), j) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0]
+    points = np.full((len(bones), 3, 3), np.nan)
+    for b, (parent, j) in enumerate(bones):
+        points[b, :2] = p[[parent, j]]
+    return points.reshape(-1, 3).T
+
+
+def draw_hypotheses_3d(ax, hypotheses, weights, frame="camera", chosen=None):
+    """The M hypotheses (M, 17, 3) mm on one 3D `ax`, each in its own colour, styled by weight
+    (see `update_hypotheses_3d`); returns the M lines."""
+    lines = [ax.plot(*skeleton_polyline(pose, frame), color=hypothesis_color(k), marker="o", ms=2)[0]
+             for k, pose in enumerate(np.asarray(hypotheses, dtype=float))]
+    update_hypotheses_3d(lines, hypotheses, weights, frame, chosen)
+    return lines
+
+
+def update_hypotheses_3d(lines, hypotheses, weights, frame="camera", chosen=None):
+    """Move the lines of `draw_hypotheses_3d` to new hypotheses and restyle them: opacity grows
+    with the weight; the heaviest (or `chosen`, an index) is drawn thick and opaque, in front."""
+    weights = np.asarray(weights, dtype=float)
+    top = int(np.argmax(weights)) if chosen is None else int(chosen)
+    for k, (line, pose) in enumerate(zip(lines, hypotheses)):
+        line.set_data_3d(*skeleton_polyline(pose, frame))
+        line.set_linewidth(3.0 if k == top else 1.3)
+        line.set_alpha(1.0 if k == top else 0.25 + 0.65 * float(weights[k] / weights.max()))
+        line.set_zorder(3 if k == top else 2)
+
+
+def draw_weights(ax, weights, title="mixing weights"):
+    """The mixing weights (M,) as bars in the hypotheses' colours, on a fixed 0-1 scale, the
+    heaviest outlined in black (see `update_weights`); returns the bars."""
+    m = len(weights)
+    bars = ax.bar(np.arange(1, m + 1), weights, color=[hypothesis_color(k) for k in range(m)])
+    ax.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
+           xticks=np.arange(1, m + 1), title=title)
+    for k, label in enumerate(ax.get_xticklabels()):
+        label.set_color(hypothesis_color(k))
+    update_weights(bars, weights)
+    return bars
+
+
+def update_weights(bars, weights, chosen=None):
+    """Set the bars of `draw_weights` to new weights; the heaviest gets a black outline, the
+    `chosen` one (if any) full opacity and the others a lighter fill."""
+    weights = np.asarray(weights, dtype=float)
+    top = int(np.argmax(weights))
+    for k, (bar, weight) in enumerate(zip(bars, weights)):
+        bar.set_height(weight)
+        bar.set_edgecolor("k" if k == top else "none")
+        bar.set_linewidth(2.0 if k == top else 0.0)
+        bar.set_alpha(1.0 if chosen is None or k == chosen else 0.45)
 
 
 def plot_pose_pair(pose_2d, pose_3d, frame="camera", title=None, view="oblique"):

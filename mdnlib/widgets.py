@@ -1,22 +1,34 @@
-"""Interactive explorers of notebooks 01, 02 and 07, built on `mdnlib.viz` and ipywidgets.
+"""Interactive explorers of notebooks 01, 02 and 07: live figures (ipympl) with ipywidgets controls.
 
-Every explorer is a static matplotlib figure first: `show()` displays the figure as an ordinary
-image output, then the controls. Moving a control calls `redraw()`, a plain method that updates
-the figure from the control values, and the image output is replaced in place (IPython display
-ids). So a notebook saved or exported to HTML without a live kernel still shows the figure, and
-tests drive the controls by setting `.value`, without a browser.
+Each explorer draws one matplotlib figure on an ipympl canvas, a widget that stays live in the
+page: moving a control (or dragging a joint of the pose editor with the mouse) calls `redraw()`,
+a plain method that updates the artists in place, and `refresh()` puts the change on the
+canvas. The artists that move are drawn with blitting: the rest of the figure (axes, ticks,
+panes) is drawn once and kept as a background, and an update only paints the moving artists
+over it and sends the changed pixels, a few milliseconds instead of the ~80 ms of a full
+drawing of a 3D figure. When a static part changes (axis limits, the 3D view), the figure is
+stale and is drawn in full.
+
+Without a browser (tests, nbclient, nbconvert) the canvas has no view: its output then carries a
+static PNG of the figure (every artist drawn), updated at every change, so an HTML export shows
+the figure as it was last drawn; tests drive the controls by setting `.value`.
 
 To add an explorer: subclass `Explorer`, build the figure and the controls in `__init__`, call
-`super().__init__(figure, controls)`, and implement `redraw()`.
+`super().__init__(figure, controls, moving)` with the artists that `redraw()` changes, and
+implement `redraw()`.
 
 | explorer | notebook |
 |---|---|
 | `FlipExplorer` | 01: flip bones; the 2D projection stays, the 3D pose changes |
 | `PoseExplorer` | 02: the synthetic generator by hand: activity, joint angles, camera |
 | `HypothesisBrowser` | 07: the M hypotheses of test samples, their weights, any viewing angle |
-| `PoseEditor` | 07: move 2D joints with sliders, the hypotheses follow live |
+| `PoseEditor` | 07: drag 2D joints (or use sliders), the hypotheses follow live |
 """
+import contextlib
+import time
+
 import numpy as np
+from matplotlib.backend_bases import MouseButton
 from matplotlib.figure import Figure
 
 from mdnlib import camera, metrics, skeleton, toy, viz
@@ -24,12 +36,31 @@ from mdnlib.sources import synthetic
 
 
 class Explorer:
-    """A figure plus named ipywidgets controls; `redraw()` updates the figure from the controls."""
+    """A live figure (`canvas`, an ipympl widget) plus named ipywidgets controls; `redraw()`
+    updates the figure's `moving` artists from the controls, `refresh()` shows the result.
 
-    def __init__(self, figure, controls):
+    `latency_ms`: the time of the last update in Python (redraw and the new frame).
+    """
+
+    def __init__(self, figure, controls, moving):
+        from ipympl.backend_nbagg import Canvas, FigureManager
+
         self.figure = figure
         self.controls = dict(controls)
+        self.moving = list(moving)
+        for artist in self.moving:
+            artist.set_animated(True)     # left out of full drawings, painted over them
+        self.canvas = Canvas(figure)
+        FigureManager(self.canvas, id(self))   # answers the page's messages (draw, resize, mouse)
+        self.canvas.header_visible = self.canvas.footer_visible = False
+        self.canvas.toolbar_visible = self.canvas.resizable = False
+        self.canvas.mpl_connect("draw_event", self._drawn)
+        self.canvas.on_msg(self._message)
+        self.live = False                 # True once a page shows the canvas
+        self.latency_ms = None
+        self._background = None
         self._display = None
+        self._syncing = False
         for control in self.controls.values():
             control.observe(self._changed, names="value")
 
@@ -49,19 +80,82 @@ class Explorer:
                                layout=ipywidgets.Layout(flex_flow="row wrap"))
 
     def show(self):
-        """Display the figure (a static image, kept in saved notebooks), then the controls."""
+        """Display the live canvas (its output also holds a static PNG), then the controls."""
         from IPython.display import display
-        self._display = display(self.figure, display_id=True)
+        with self.all_drawn():
+            self._display = display(self.canvas, display_id=True)
         display(self.layout())
         return self
 
     def _ipython_display_(self):
         self.show()
 
-    def _changed(self, change):
+    @contextlib.contextmanager
+    def syncing(self):
+        """Within this block, setting controls (to show a new state) triggers no update."""
+        self._syncing = True
+        try:
+            yield
+        finally:
+            self._syncing = False
+
+    @contextlib.contextmanager
+    def all_drawn(self):
+        """Within this block a plain drawing (`figure.savefig`) includes the moving artists."""
+        stale = self.figure.stale    # savefig marks the figure stale, though nothing changed
+        for artist in self.moving:
+            artist.set_animated(False)
+        try:
+            yield self.figure
+        finally:
+            for artist in self.moving:
+                artist.set_animated(True)
+            self.figure.stale = stale
+
+    def refresh(self):
+        """Show the current state: on a live canvas, paint the moving artists over the kept
+        background and send the changed pixels, or ask for a full drawing when a static part
+        changed; without a page, update the static PNG of the output."""
+        if not self.live:
+            if self._display is not None:
+                with self.all_drawn():
+                    self._display.update(self.canvas)
+            return
+        if self._background is None or self.figure.stale:
+            self.canvas.draw_idle()
+            return
+        self.canvas.restore_region(self._background)
+        self._paint_moving()
+        self.canvas.blit(self.figure.bbox)
+
+    def update(self):
+        """`redraw()` then `refresh()`, timed (`latency_ms`)."""
+        start = time.perf_counter()
         self.redraw()
-        if self._display is not None:
-            self._display.update(self.figure)
+        self.refresh()
+        self.latency_ms = 1000.0 * (time.perf_counter() - start)
+
+    def _paint_moving(self):
+        for artist in sorted(self.moving, key=lambda a: a.get_zorder()):
+            self.figure.draw_artist(artist)
+
+    def _drawn(self, event):
+        # after every full drawing of the live canvas: keep it as the background, add the moving
+        # artists (a savefig draws too, on its own renderer: not the canvas)
+        if self.canvas.is_saving():
+            return
+        self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._paint_moving()
+
+    def _message(self, widget, content, buffers):
+        if content.get("type") == "initialized":
+            self.live = True
+        elif content.get("type") == "closing":
+            self.live = False
+
+    def _changed(self, change):
+        if not self._syncing and change["new"] != change["old"]:
+            self.update()
 
 
 class FlipExplorer(Explorer):
@@ -97,7 +191,9 @@ class FlipExplorer(Explorer):
             viz.draw_skeleton_3d(ax, self.pose, view=view, color="0.8", linewidth=4, bounds=bounds)
             self.lines_3d[view] = viz.draw_skeleton_3d(ax, self.pose, view=view, bounds=False,
                                                       title=f"3D, seen from the {view}")
-        super().__init__(figure, controls)
+        self.title = figure.suptitle("", fontsize="small")
+        super().__init__(figure, controls, [self.title, *(line for lines in self.lines_3d.values()
+                                                          for line in lines)])
         self.redraw()
 
     def flipped(self):
@@ -115,8 +211,8 @@ class FlipExplorer(Explorer):
         shift = np.abs(self.camera.project_camera(pose) - self.camera.project_camera(self.pose)).max()
         broken = [rule for rule, bad in toy.joint_limit_violations(pose).items() if bad]
         flipped = ", ".join(self.flipped()) or "none"
-        self.figure.suptitle(f"flipped: {flipped}   |   2D change {shift:.1e} px   |   "
-                             f"joint limits broken: {', '.join(broken) or 'none'}", fontsize="small")
+        self.title.set_text(f"flipped: {flipped}   |   2D change {shift:.1e} px   |   "
+                            f"joint limits broken: {', '.join(broken) or 'none'}")
 
 
 def update_skeleton_2d(lines, pose_2d):
@@ -147,7 +243,7 @@ class PoseExplorer(Explorer):
         self.cameras = camera.h36m_cameras(subject)
         self.seed = seed
         self.body = synthetic.Body.average()
-        slider_style = dict(continuous_update=False, style={"description_width": "80px"},
+        slider_style = dict(continuous_update=True, style={"description_width": "80px"},
                             layout=ipywidgets.Layout(width="300px"))
         controls = {
             "activity": ipywidgets.Dropdown(options=synthetic.ACTIVITIES, value=activity,
@@ -163,7 +259,7 @@ class PoseExplorer(Explorer):
         figure = Figure(figsize=(10, 4.4))
         self.ax_2d = figure.add_subplot(1, 2, 1)
         ax_3d = figure.add_subplot(1, 2, 2, projection="3d")
-        self._drawn, self._syncing = None, False
+        self._drawn_angles, self._camera = None, None
         self._base = self._draw_angles(activity, sample)
         pose = self._pose(self._base)
         self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, np.zeros((16, 2)))
@@ -174,7 +270,8 @@ class PoseExplorer(Explorer):
                                              title="3D pose in the world (mm)")
         (self.camera_line,) = ax_3d.plot([], [], [], ls="--", color="k", lw=1, label="towards the camera")
         ax_3d.legend(fontsize="x-small", loc="upper left")
-        super().__init__(figure, controls)
+        self.title = figure.suptitle("", fontsize="small")
+        super().__init__(figure, controls, [*self.lines_2d, *self.lines_3d, self.camera_line, self.title])
         self.redraw()
 
     def _draw_angles(self, activity, sample):
@@ -200,51 +297,52 @@ class PoseExplorer(Explorer):
         return self.cameras[self.values["camera"]].project(self.current_pose()[skeleton.INPUT_16])
 
     def redraw(self):
-        if self._syncing:     # the sliders are being moved to newly drawn angles
-            return
         values = self.values
-        if self._drawn != (values["activity"], values["sample"]):
-            self._drawn = (values["activity"], values["sample"])
-            self._base = self._draw_angles(*self._drawn)
-            self._syncing = True
-            try:
+        if self._drawn_angles != (values["activity"], values["sample"]):
+            self._drawn_angles = (values["activity"], values["sample"])
+            self._base = self._draw_angles(*self._drawn_angles)
+            with self.syncing():     # the sliders show the newly drawn angles
                 for name in self.SLIDERS:
                     self.controls[name].value = float(np.round(self._base[name][0]))
-            finally:
-                self._syncing = False
+            values = self.values
+        cam = self.cameras[values["camera"]]
+        if self._camera != cam.name:    # a static part: the image size and the panel title
+            self._camera = cam.name
+            width, height = cam.size
+            self.ax_2d.set_xlim(0, width)
+            self.ax_2d.set_ylim(height, 0)
+            self.ax_2d.set_title(f"camera {cam.name} (px)")
         pose = self.current_pose()
         viz.update_skeleton_3d(self.lines_3d, pose, frame="world")
-        cam = self.cameras[values["camera"]]
         centre = cam.camera_to_world(np.zeros(3))
         toward = np.array([centre[0], centre[1], 0.0]) / np.linalg.norm(centre[:2]) * 900.0
         self.camera_line.set_data_3d([0.0, toward[0]], [0.0, toward[1]], [0.0, 0.0])
         update_skeleton_2d(self.lines_2d, self.image())
-        width, height = cam.size
-        self.ax_2d.set_xlim(0, width)
-        self.ax_2d.set_ylim(height, 0)
-        self.ax_2d.set_title(f"camera {cam.name} (px)")
-        self.figure.suptitle(f"{values['activity']}, sample {values['sample']}", fontsize="small")
+        self.title.set_text(f"{values['activity']}, sample {values['sample']}")
 
 
 class HypothesisBrowser(Explorer):
-    """Browse the M hypotheses of test samples (notebook 07): the 2D input, every hypothesis in
-    3D (the chosen one in colour, the others grey, the ground truth dashed black) from an
-    adjustable viewing angle, and the mixing weights (the chosen one highlighted).
+    """Browse the M hypotheses of test samples (notebook 07): the 2D input (relative to the hip),
+    every hypothesis in 3D in its own colour (the chosen one thick, the others faint by weight,
+    the ground truth dashed black) from an adjustable viewing angle, and the mixing weights to
+    scale (the heaviest outlined).
 
     pose_2d (N, 16, 2) px; hypotheses (N, M, 17, 3) mm; weights (N, M); gt (N, 17, 3) mm or None;
-    sigmas (N, M) mm or None.
+    sigmas (N, M) mm or None. Every sample is drawn on the same axes (limits that hold 99.5% of
+    all joints), so that changing the sample only moves lines.
     """
 
     def __init__(self, pose_2d, hypotheses, weights, gt=None, sigmas=None, sample=0):
         import ipywidgets
 
         self.pose_2d = np.asarray(pose_2d, dtype=float)
+        self.pose_2d = self.pose_2d - self.pose_2d[:, :1]      # hip at 0: one scale for all samples
         self.hypotheses = np.asarray(hypotheses, dtype=float)
         self.weights = np.asarray(weights, dtype=float)
         self.gt = None if gt is None else np.asarray(gt, dtype=float)
         self.sigmas = None if sigmas is None else np.asarray(sigmas, dtype=float)
         count, m = self.weights.shape
-        style = dict(continuous_update=False, style={"description_width": "80px"},
+        style = dict(continuous_update=True, style={"description_width": "80px"},
                      layout=ipywidgets.Layout(width="320px"))
         controls = {
             "sample": ipywidgets.IntSlider(value=sample, min=0, max=count - 1, description="test sample", **style),
@@ -254,64 +352,68 @@ class HypothesisBrowser(Explorer):
         figure = Figure(figsize=(12, 4.2))
         grid = figure.add_gridspec(1, 3, width_ratios=(1, 1.5, 0.9), wspace=0.5)
         self.ax_2d = figure.add_subplot(grid[0])
-        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.pose_2d[sample], title="2D input (px)")
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.pose_2d[sample])
+        self.ax_2d.set(xlabel="x - hip (px)", ylabel="y - hip (px, down)")
+        reach = np.percentile(np.abs(self.pose_2d), 99.5) * 1.1
+        self.ax_2d.set(xlim=(-reach, reach), ylim=(reach, -reach))
+        self.ax_2d.set_aspect("equal", adjustable="box")
         self.ax_3d = figure.add_subplot(grid[1], projection="3d")
-        self.lines_others = [viz.draw_skeleton_3d(self.ax_3d, pose, color="0.7", alpha=0.6, linewidth=1.2,
-                                                  markersize=0, bounds=False)
-                             for pose in self.hypotheses[sample]]
+        points = self.hypotheses if self.gt is None else np.concatenate([self.hypotheses.reshape(-1, 17, 3), self.gt])
+        reach_3d = np.percentile(np.abs(points), 99.5)
         self.lines_gt = (None if self.gt is None else
                          viz.draw_skeleton_3d(self.ax_3d, self.gt[sample], color="k", linewidth=1.2,
-                                              markersize=0, bounds=False))
-        if self.lines_gt is not None:
-            for line in self.lines_gt:
-                line.set_linestyle("--")
-        self.lines_chosen = viz.draw_skeleton_3d(self.ax_3d, self.hypotheses[sample, 0])
+                                              markersize=0, bounds=[[-reach_3d] * 3, [reach_3d] * 3]))
+        for line in self.lines_gt or ():
+            line.set_linestyle("--")
+        self.lines_hypotheses = viz.draw_hypotheses_3d(self.ax_3d, self.hypotheses[sample], self.weights[sample])
+        viz.set_axes_equal(self.ax_3d, [[-reach_3d] * 3, [reach_3d] * 3], margin=1.0)
+        viz.style_axes_3d(self.ax_3d, view=None)     # the view follows the azimuth slider
         self.ax_weights = figure.add_subplot(grid[2])
-        self.bars = self.ax_weights.bar(np.arange(1, m + 1), self.weights[sample], color="0.7")
-        self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
-                            xticks=np.arange(1, m + 1), title="mixing weights")
+        self.bars = viz.draw_weights(self.ax_weights, self.weights[sample])
         self.ax_weights.yaxis.set_label_position("right")   # clear of the 3D panel's labels
         self.ax_weights.yaxis.tick_right()
-        super().__init__(figure, controls)
+        self.title_2d = self.ax_2d.set_title("")
+        self.title_3d = self.ax_3d.set_title("", fontsize="small")
+        self._azimuth = None
+        super().__init__(figure, controls, [*self.lines_2d, *(self.lines_gt or ()), *self.lines_hypotheses,
+                                            *self.bars, self.title_2d, self.title_3d])
         self.redraw()
 
     def redraw(self):
         values = self.values
         i, k = values["sample"], values["hypothesis"] - 1
+        if self._azimuth != values["azimuth"]:     # a static part: the view
+            self._azimuth = values["azimuth"]
+            self.ax_3d.view_init(elev=10, azim=self._azimuth)
+            self.ax_3d.stale = True       # view_init alone leaves the figure marked as drawn
         update_skeleton_2d(self.lines_2d, self.pose_2d[i])
-        self.ax_2d.relim()
-        self.ax_2d.autoscale_view()
-        for lines, pose in zip(self.lines_others, self.hypotheses[i]):
-            viz.update_skeleton_3d(lines, pose)
-        viz.update_skeleton_3d(self.lines_chosen, self.hypotheses[i, k])
-        bounds = self.hypotheses[i]
+        viz.update_hypotheses_3d(self.lines_hypotheses, self.hypotheses[i], self.weights[i], chosen=k)
         if self.lines_gt is not None:
             viz.update_skeleton_3d(self.lines_gt, self.gt[i])
-            bounds = np.concatenate([bounds, self.gt[i][None]])
-        viz.set_axes_equal(self.ax_3d, bounds)
-        self.ax_3d.view_init(elev=10, azim=values["azimuth"])
-        for number, (bar, weight) in enumerate(zip(self.bars, self.weights[i])):
-            bar.set_height(weight)
-            bar.set_color("tab:green" if number == k else "0.7")
-        text = f"hypothesis {k + 1}: weight {self.weights[i, k]:.2f}"
+        viz.update_weights(self.bars, self.weights[i], chosen=k)
+        heaviest = int(np.argmax(self.weights[i])) + 1
+        text = f"hypothesis {k + 1} (thick): weight {self.weights[i, k]:.2f}"
         if self.sigmas is not None:
             text += f", σ {self.sigmas[i, k]:.0f} mm"
+        text += f"; heaviest: {heaviest}"
         if self.gt is not None:
             errors = metrics.mpjpe(self.hypotheses[i], self.gt[i][None])
             text += f"\nerror {errors[k]:.0f} mm (best of {len(errors)}: {errors.min():.0f} mm; truth dashed)"
-        self.ax_3d.set_title(text, fontsize="small")
-        self.ax_2d.set_title(f"test sample {i}: 2D input (px)")
+        self.title_3d.set_text(text)
+        self.title_2d.set_text(f"test sample {i}: 2D input (px)")
 
 
 class PoseEditor(Explorer):
-    """Move the joints of a 2D pose with sliders and watch the model's M hypotheses follow
-    (notebook 07). `joint` picks one of the 16 input joints, `dx` and `dy` shift it (px); every
-    joint keeps its own shift. Panels: the edited 2D pose (the original in grey), the hypotheses
-    from the side (opacity by weight) and the weights. `latency_ms` holds the time of the last
-    update: one forward pass and the drawing, without turning the figure into an image.
+    """Drag the joints of a 2D pose with the mouse (or move them with sliders) and watch the
+    model's M hypotheses follow (notebook 07). Pressing near a joint of the left panel picks it
+    up; every joint keeps its own shift. `joint`, `dx` and `dy` do the same from the keyboard
+    and show the chosen joint's shift (px). Panels: the edited 2D pose (the original in grey),
+    the hypotheses from the side, each in its own colour (the heaviest thick), and the weights.
 
     model: a trained PoseNetwork (with its normalizer); pose_2d (16, 2) px.
     """
+
+    PICK_RADIUS_PX = 15     # how close to a joint (screen pixels) a press must be to pick it up
 
     def __init__(self, model, pose_2d, joint="LWrist", shift_px=150):
         import ipywidgets
@@ -322,8 +424,8 @@ class PoseEditor(Explorer):
         self.normalizer = inference.model_normalizer(model)
         self.base = inference.check_poses_2d(pose_2d)[0]
         self.offsets = np.zeros_like(self.base)
-        self.latency_ms = None
-        self._joint, self._syncing = None, False
+        self.dragging = None     # the joint being dragged (index), or None
+        self.joint = skeleton.INPUT_NAMES.index(joint)   # the chosen joint (index)
         style = dict(continuous_update=True, style={"description_width": "60px"},
                      layout=ipywidgets.Layout(width="300px"))
         controls = {
@@ -336,45 +438,27 @@ class PoseEditor(Explorer):
         grid = figure.add_gridspec(1, 3, width_ratios=(1, 1.5, 0.9), wspace=0.3)
         self.ax_2d = figure.add_subplot(grid[0])
         viz.draw_skeleton_2d(self.ax_2d, self.base, color="0.8", linewidth=3, markersize=0)
-        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.base)
-        (self.marker,) = self.ax_2d.plot([], [], "o", ms=12, mfc="none", mec="tab:green", mew=2)
+        self.lines_2d = viz.draw_skeleton_2d(self.ax_2d, self.base, markersize=5)
+        (self.marker,) = self.ax_2d.plot([], [], "o", ms=12, mfc="none", mec="k", mew=2)
         margin = shift_px + 20
         self.ax_2d.set_xlim(self.base[:, 0].min() - margin, self.base[:, 0].max() + margin)
         self.ax_2d.set_ylim(self.base[:, 1].max() + margin, self.base[:, 1].min() - margin)
         self.ax_2d.set_aspect("equal", adjustable="box")   # fixed limits: the pose moves, not the axes
         self.ax_3d = figure.add_subplot(grid[1], projection="3d")
-        self.lines_3d = [viz.draw_skeleton_3d(self.ax_3d, pose, view="side", bounds=False)
-                         for pose in first.hypotheses[0]]
+        self.lines_3d = viz.draw_hypotheses_3d(self.ax_3d, first.hypotheses[0], first.weights[0])
+        viz.style_axes_3d(self.ax_3d, view="side")
         viz.set_axes_equal(self.ax_3d, first.hypotheses[0], margin=1.5)   # room for the poses to move
         self.ax_weights = figure.add_subplot(grid[2])
-        m = first.weights.shape[1]
-        self.bars = self.ax_weights.bar(np.arange(1, m + 1), first.weights[0], color="tab:green")
-        self.ax_weights.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
-                            xticks=np.arange(1, m + 1), title="mixing weights")
-        super().__init__(figure, controls)
+        self.bars = viz.draw_weights(self.ax_weights, first.weights[0])
+        # fixed titles: text is slow to paint (about 4 ms a title), the panels show the numbers
+        self.ax_2d.set_title("drag a joint (original grey)", fontsize="small")
+        self.ax_3d.set_title(f"{len(first.weights[0])} hypotheses, seen from the side\n"
+                             "(the heaviest thick)", fontsize="small")
+        super().__init__(figure, controls, [*self.lines_2d, self.marker, *self.lines_3d, *self.bars])
+        self.canvas.mpl_connect("button_press_event", self._press)
+        self.canvas.mpl_connect("motion_notify_event", self._drag)
+        self.canvas.mpl_connect("button_release_event", self._release)
         self.redraw()
-
-    def show(self):
-        """As `Explorer.show`, but the figure goes out as a plain PNG (see `_changed`)."""
-        from IPython.display import display
-        self._display = display(self._image(), display_id=True)
-        display(self.layout())
-        return self
-
-    def _changed(self, change):
-        self.redraw()
-        if self._display is not None:
-            self._display.update(self._image())
-
-    def _image(self):
-        """The figure as a PNG, without the tight bounding box Jupyter adds to figures: that
-        draws the figure twice, and this explorer redraws at every slider step."""
-        import io
-
-        from IPython.display import Image
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        return Image(data=buffer.getvalue())
 
     def predict(self, pose_2d):
         """Hypotheses for one 2D pose (16, 2) px: one direct forward pass (no `predict` loop)."""
@@ -388,36 +472,65 @@ class PoseEditor(Explorer):
         """The edited 2D pose, (16, 2) px."""
         return self.base + self.offsets
 
-    def redraw(self):
-        import time
+    def joint_at(self, x, y):
+        """The joint (index) drawn within `PICK_RADIUS_PX` of figure pixel (x, y), or None."""
+        on_screen = self.ax_2d.transData.transform(self.current_pose())
+        distance = np.hypot(*(on_screen - [x, y]).T)
+        nearest = int(np.argmin(distance))
+        return nearest if distance[nearest] <= self.PICK_RADIUS_PX else None
 
+    def move_joint(self, joint, x, y):
+        """Put joint (index) at image position (x, y) px, make it the chosen one and update; while
+        dragging the controls follow when the drag ends (`_release`), not at every step."""
+        self.offsets[joint] = (x, y) - self.base[joint]
+        self.joint = joint
+        if self.dragging is None:
+            self._sync_controls()
+        self.update()
+
+    def _sync_controls(self):
+        # show the chosen joint and its shift on the controls
+        with self.syncing():
+            self.controls["joint"].value = skeleton.INPUT_NAMES[self.joint]
+            for name, value in zip(("dx", "dy"), self.offsets[self.joint]):
+                slider = self.controls[name]
+                slider.value = int(np.clip(round(value), slider.min, slider.max))
+
+    def _changed(self, change):
         if self._syncing:
             return
-        start = time.perf_counter()
-        values = self.values
-        joint = skeleton.INPUT_NAMES.index(values["joint"])
-        if self._joint != joint:     # another joint chosen: show its own shift on the sliders
-            self._joint = joint
-            self._syncing = True
-            try:
-                self.controls["dx"].value, self.controls["dy"].value = (int(v) for v in self.offsets[joint])
-            finally:
-                self._syncing = False
-            values = self.values
-        self.offsets[joint] = values["dx"], values["dy"]
+        if change["owner"] is self.controls["joint"]:   # another joint: the sliders show its shift
+            self.joint = skeleton.INPUT_NAMES.index(change["new"])
+            self._sync_controls()
+        else:
+            self.offsets[self.joint] = self.controls["dx"].value, self.controls["dy"].value
+        super()._changed(change)
+
+    def _press(self, event):
+        if event.inaxes is self.ax_2d and event.button == MouseButton.LEFT:
+            self.dragging = self.joint_at(event.x, event.y)
+            if self.dragging is not None:
+                self.joint = self.dragging
+                self._sync_controls()
+
+    def _drag(self, event):
+        if self.dragging is None:
+            return
+        if MouseButton.LEFT not in event.buttons:     # released off the canvas
+            self._release(event)
+        elif event.inaxes is self.ax_2d:
+            self.move_joint(self.dragging, event.xdata, event.ydata)
+
+    def _release(self, event):
+        if self.dragging is not None:
+            self.dragging = None
+            self._sync_controls()
+
+    def redraw(self):
+        joint = self.joint
         pose = self.current_pose()
         result = self.predict(pose)
         update_skeleton_2d(self.lines_2d, pose)
         self.marker.set_data([pose[joint, 0]], [pose[joint, 1]])
-        weights = result.weights[0]
-        for lines, hypothesis, weight in zip(self.lines_3d, result.hypotheses[0], weights):
-            viz.update_skeleton_3d(lines, hypothesis)
-            for line in lines:
-                line.set_alpha(0.15 + 0.85 * float(weight / weights.max()))
-        for bar, weight in zip(self.bars, weights):
-            bar.set_height(weight)
-        self.latency_ms = 1000.0 * (time.perf_counter() - start)
-        self.ax_3d.set_title(f"{len(weights)} hypotheses, seen from the side\n(opacity: weight; "
-                             f"update {self.latency_ms:.0f} ms)", fontsize="small")
-        self.ax_2d.set_title(f"edited 2D input: {values['joint']} moved\nby ({values['dx']}, {values['dy']}) px "
-                             "(original grey)", fontsize="small")
+        viz.update_hypotheses_3d(self.lines_3d, result.hypotheses[0], result.weights[0])
+        viz.update_weights(self.bars, result.weights[0])
