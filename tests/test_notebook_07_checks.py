@@ -1,12 +1,12 @@
 """Notebook 07: its exercise checks pass on the solution, fail on the student stub and on typical
-mistakes; its explorers (hypothesis browser, live pose editor) driven without a browser."""
+mistakes (its explorers are tested in test_widgets.py)."""
 import matplotlib
 
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from mdnlib import checks, metrics, skeleton, widgets  # noqa: E402
+from mdnlib import checks, metrics, skeleton  # noqa: E402
 
 
 def stub(*args):
@@ -115,98 +115,3 @@ def choose_multiview_scores(world_hyps):
                 scores[v] += metrics.mpjpe(world_hyps[v][:, None], world_hyps[u][None]).min(axis=1)
     return scores
 
-
-# --- the hypothesis browser --------------------------------------------------------------------
-
-@pytest.fixture
-def browser_data():
-    rng = np.random.default_rng(0)
-    from mdnlib import toy
-    gt = np.stack([toy.example_pose(0.0) + rng.normal(0, 20, (17, 3)) for _ in range(3)])
-    gt -= gt[:, :1]
-    hyps = gt[:, None] + rng.normal(0, 80, (3, 4, 17, 3))
-    hyps -= hyps[:, :, :1]
-    weights = rng.dirichlet(np.ones(4), size=3)
-    pose_2d = rng.uniform(300, 700, (3, 16, 2))
-    return pose_2d, hyps, weights, gt
-
-
-def test_hypothesis_browser_follows_its_controls(browser_data):
-    pose_2d, hyps, weights, gt = browser_data
-    browser = widgets.HypothesisBrowser(pose_2d, hyps, weights, gt=gt, sigmas=np.full((3, 4), 50.0), sample=1)
-    assert [round(bar.get_height(), 6) for bar in browser.bars] == [round(w, 6) for w in weights[1]]
-    browser.controls["hypothesis"].value = 3
-    chosen = np.array(browser.lines_chosen[12].get_data_3d())    # bone LElbow -> LWrist
-    from mdnlib import viz
-    expected = viz.to_plot_coords(hyps[1, 2])[[12, 13]].T
-    assert np.allclose(chosen, expected)
-    assert browser.bars[2].get_facecolor() != browser.bars[0].get_facecolor()
-    error = metrics.mpjpe(hyps[1, 2], gt[1])
-    assert f"error {error:.0f} mm" in browser.ax_3d.get_title()
-    browser.controls["sample"].value = 2
-    assert np.allclose(browser.lines_2d[0].get_xydata(), pose_2d[2][[0, 1]])
-    assert [round(bar.get_height(), 6) for bar in browser.bars] == [round(w, 6) for w in weights[2]]
-    browser.controls["azimuth"].value = 90
-    assert browser.ax_3d.azim == 90
-
-
-# --- the live pose editor ----------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def tiny_model():
-    from mdnlib import dataset, models
-    rng = np.random.default_rng(1)
-    pose_2d = rng.uniform(300, 700, (64, 16, 2))
-    pose_3d = rng.normal(0, 300, (64, 17, 3))
-    pose_3d -= pose_3d[:, :1]
-    normalizer = dataset.Normalizer().fit(pose_2d, pose_3d)
-    return models.build_model(models.ModelConfig(width=32, blocks=1, num_kernels=3), normalizer=normalizer, seed=0)
-
-
-def test_pose_editor_moves_the_joint_and_updates_the_hypotheses(tiny_model):
-    pose = np.random.default_rng(2).uniform(300, 700, (16, 2))
-    editor = widgets.PoseEditor(tiny_model, pose, joint="LWrist")
-    wrist = skeleton.INPUT_NAMES.index("LWrist")
-    before = [np.array(line.get_data_3d()) for lines in editor.lines_3d for line in lines]
-    editor.controls["dx"].value = 40
-    editor.controls["dy"].value = -25
-    assert np.allclose(editor.current_pose()[wrist], pose[wrist] + [40, -25])
-    assert np.allclose(np.delete(editor.current_pose(), wrist, axis=0), np.delete(pose, wrist, axis=0))
-    assert np.allclose(editor.marker.get_xydata()[0], pose[wrist] + [40, -25])
-    after = [np.array(line.get_data_3d()) for lines in editor.lines_3d for line in lines]
-    assert any(not np.allclose(b, a) for b, a in zip(before, after))
-    # the drawn hypotheses are the model's for the edited pose
-    expected = editor.predict(editor.current_pose())
-    from mdnlib import viz
-    assert np.allclose(np.array(editor.lines_3d[0][0].get_data_3d()),
-                       viz.to_plot_coords(expected.hypotheses[0, 0])[[0, 1]].T, atol=1e-3)
-    assert editor.latency_ms is not None and editor.latency_ms > 0
-
-
-def test_pose_editor_keeps_a_shift_per_joint(tiny_model):
-    pose = np.random.default_rng(3).uniform(300, 700, (16, 2))
-    editor = widgets.PoseEditor(tiny_model, pose, joint="LWrist")
-    editor.controls["dx"].value = 30
-    editor.controls["joint"].value = "RFoot"
-    assert editor.controls["dx"].value == 0          # the sliders show RFoot's own shift
-    editor.controls["dy"].value = 15
-    editor.controls["joint"].value = "LWrist"
-    assert (editor.controls["dx"].value, editor.controls["dy"].value) == (30, 0)
-    shift = editor.current_pose() - pose
-    assert np.allclose(shift[skeleton.INPUT_NAMES.index("LWrist")], [30, 0])
-    assert np.allclose(shift[skeleton.INPUT_NAMES.index("RFoot")], [0, 15])
-    assert np.count_nonzero(np.abs(shift).sum(axis=1)) == 2
-
-
-def test_pose_editor_refreshes_its_image(tiny_model):
-    editor = widgets.PoseEditor(tiny_model, np.random.default_rng(4).uniform(300, 700, (16, 2)))
-
-    class Handle:
-        images = []
-
-        def update(self, obj):
-            self.images.append(obj)
-
-    editor._display = Handle()
-    editor.controls["dy"].value = 12
-    assert len(Handle.images) == 1 and Handle.images[0].data.startswith(b"\x89PNG")
