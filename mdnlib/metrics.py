@@ -1,4 +1,4 @@
-"""Evaluation of the paper (notebook 06): pose errors, best of M, tables, calibration.
+"""Pose errors and the paper's evaluation (notebooks 03 and 06): MPJPE, best of M, calibration.
 
 - `mpjpe` (Protocol 1) and `p_mpjpe` (Protocol 2): arrays (..., J, 3) in mm -> per-pose errors (...,);
 - `best_of_m`, `per_joint_error`, `per_action_table`, `average_over_actions`, `format_table`:
