@@ -1,16 +1,20 @@
 """The command line: `python -m mdnlib data|train|test|sample|predict` (README, "Command line").
 
 It mirrors the workflow of the paper's original script (train, `--test`, `--sample`) with one
-command per task. This module only parses options and calls the library; TensorFlow is imported
-lazily (and quietly, through `mdnlib.config.import_tensorflow`) by the modules that need it, so
+command per task. This module only parses options and calls the library; Keras and its backend
+are imported lazily (and quietly, through `mdnlib.config.import_keras`) by the modules that need it, so
 `--help` and `data` stay fast. Every option is accepted in both spellings, `--train_dir` and
 `--train-dir`.
 """
 import argparse
 import contextlib
+import difflib
 import json
 import sys
+import warnings
 from pathlib import Path
+
+from mdnlib.files import atomic_path, check_writable
 
 from mdnlib.sources import SOURCES, trusting_pickles  # light: the sources themselves are imported when loaded
 
@@ -38,18 +42,32 @@ _COMMANDS = ("data", "train", "test", "sample", "predict")
 
 
 def main(argv=None):
-    """Entry point of `python -m mdnlib` and of the `mdnlib` console script; returns the exit code."""
+    """Entry point of `python -m mdnlib` and of the `mdnlib` console script; returns the exit code.
+
+    An error the user can act on (bad input, a file that cannot be read or written) or Ctrl-C
+    ends in one line on stderr and exit code 1 (130 for Ctrl-C); `--debug` shows the traceback.
+    Warnings are one line too.
+    """
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     parser = build_parser()
     _reject_legacy_usage(parser, argv)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _reject_unknown(args, unknown)
+    prefix = f"mdnlib {args.command}"
     trust = trusting_pickles() if getattr(args, "trust_pickle", False) else contextlib.nullcontext()
     try:
-        with trust:
+        with trust, _one_line_warnings(prefix, args.debug):
             args.run(args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"mdnlib {args.command}: error: {message}", file=sys.stderr)
+    except KeyboardInterrupt as interrupt:
+        if args.debug:
+            raise
+        print(f"{prefix}: interrupted" + (f": {interrupt}" if str(interrupt) else ""), file=sys.stderr)
+        return 130
+    except (ValueError, OSError, KeyError, RuntimeError) as err:
+        if args.debug:
+            raise
+        print(f"{prefix}: error: {_message(err)}", file=sys.stderr)
         return 1
     return 0
 
@@ -92,7 +110,6 @@ def build_parser():
     _option(train, "--max_norm", type=_boolean, metavar="BOOL", help="whole-matrix max-norm (paper: True)")
     _option(train, "--batch_norm", type=_boolean, metavar="BOOL", help="batch normalisation (paper: True)")
     _option(train, "--seed", type=int, default=0, help="random seed (default 0)")
-    _flag(train, "--deterministic", "reproducible run: deterministic TensorFlow ops (slower)")
 
     test = _command(commands, "test", run_test,
                     "per-action best-of-M errors (P1, and P2 with --procrustes) and the NLL")
@@ -128,6 +145,8 @@ def run_data(args):
     from mdnlib import dataset
     from mdnlib.sources import load_source
 
+    if args.export:
+        _check_output(args.export, "--export")
     poses = load_source(args.source, args.data_dir, use_sh=args.use_sh, **_source_options(args, args.source))
     if args.summary or not args.export:
         print(poses.summary())
@@ -142,19 +161,25 @@ def run_data(args):
 def run_train(args):
     from mdnlib import train
 
-    train.train_from_options(
-        train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
-        miss_num=args.miss_num, dirichlet=not args.no_dirichlet, baseline=args.baseline,
-        config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
-        batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
-        blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
-        batch_norm=args.batch_norm, seed=args.seed, deterministic=args.deterministic,
-        **_source_options(args, args.data))
+    try:
+        train.train_from_options(
+            train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
+            miss_num=args.miss_num, dirichlet=not args.no_dirichlet, baseline=args.baseline,
+            config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
+            batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
+            blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
+            batch_norm=args.batch_norm, seed=args.seed, **_source_options(args, args.data))
+    except KeyboardInterrupt:
+        done = train.RunFolder(args.train_dir).epochs_done()
+        raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "
+                                "command to resume") from None
 
 
 def run_test(args):
     from mdnlib import evaluation, inference
 
+    if args.json:
+        _check_output(args.json, "--json")
     model = inference.load_trained(args.load_dir)
     prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
                                           run=inference.training_run(args.load_dir))
@@ -162,8 +187,8 @@ def run_test(args):
                                   miss_num=args.miss_num, seed=args.seed)
     print(evaluation.format_results(results))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+        with atomic_path(args.json) as temporary:
+            temporary.write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
 
 
@@ -180,9 +205,13 @@ def run_sample(args):
 def run_predict(args):
     from mdnlib import inference
 
+    _check_output(args.output, "--output")
     poses_2d = inference.read_poses_2d(args.input)
     model = inference.load_trained(args.load_dir)
-    inference.save_hypotheses(inference.predict_poses(model, poses_2d), args.output)
+    with warnings.catch_warnings():   # read_poses_2d has said it, naming the file
+        warnings.simplefilter("ignore", inference.TinyPoseWarning)
+        result = inference.predict_poses(model, poses_2d)
+    inference.save_hypotheses(result, args.output)
     print(f"wrote {args.output}")
 
 
@@ -190,7 +219,8 @@ def run_predict(args):
 
 def _command(commands, name, run, help_text):
     parser = commands.add_parser(name, help=help_text, description=help_text, allow_abbrev=False)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, parser=parser, spellings=[])
+    _flag(parser, "--debug", "show the full traceback of an error instead of one line")
     return parser
 
 
@@ -203,6 +233,7 @@ def _option(parser, name, *aliases, **kwargs):
                 spellings.append(variant)
     kwargs.setdefault("dest", name.lstrip("-"))
     parser.add_argument(*spellings, **kwargs)
+    parser.set_defaults(spellings=parser.get_default("spellings") + spellings)  # for suggestions
 
 
 def _flag(parser, name, help_text, default=False):
@@ -254,6 +285,49 @@ def _source_options(args, source):
         raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz "
                          f"source only, not {source}")
     return {"source_2d": args.source_2d}
+
+
+def _check_output(path, option):
+    """Before any long work: `path` must be a file name in a folder that accepts files."""
+    try:
+        check_writable(path)
+    except OSError as error:
+        raise OSError(error.errno, f"{error.strerror}; choose another {option}", error.filename) from None
+
+
+def _message(error):
+    """One line for an error: an OS error as 'PATH: reason', others as their text."""
+    if isinstance(error, KeyError) and error.args:
+        return error.args[0]
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
+
+
+@contextlib.contextmanager
+def _one_line_warnings(prefix, debug):
+    """Show warnings as 'mdnlib COMMAND: warning: ...' (with --debug, where they come from)."""
+    if debug:
+        yield
+        return
+    shown = warnings.showwarning
+
+    def one_line(message, category, filename, lineno, file=None, line=None):
+        print(f"{prefix}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+
+
+def _reject_unknown(args, unknown):
+    """Stop at the first unknown argument, suggesting the option it most likely means (`--epoch`)."""
+    name = unknown[0].split("=", 1)[0]
+    close = difflib.get_close_matches(name, args.spellings, n=1, cutoff=0.6) if name.startswith("-") else []
+    hint = f"; did you mean {close[0]}?" if close else ""
+    args.parser.error(f"unrecognized argument {unknown[0]}{hint}")
 
 
 def _reject_legacy_usage(parser, argv):

@@ -8,6 +8,7 @@ temporary file; its name carries the writer's process id, so `remove_stale_tempo
 tell such orphans from files that another running process is still writing.
 """
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -23,18 +24,37 @@ def atomic_path(path):
     (0o666 less the umask). On any exception it is removed and the target is left untouched.
     The target's folder is created if needed; a folder as target is refused before writing.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(21, "is a folder; give a file name", str(path))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
-    os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    temporary = _create_temporary(path)
     try:
         yield temporary
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def check_writable(path):
+    """Raise the OSError that writing `path` would raise, now, before any long work.
+
+    `path` must not be a folder, and its folder (created if needed) must accept a new file:
+    a temporary file is created there and removed.
+    """
+    _create_temporary(path).unlink()
+
+
+def _create_temporary(path):
+    """An empty temporary file beside `path`, named after it and this process (see the module)."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder; give a file name", str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        os.close(os.open(temporary, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except OSError as error:   # name the folder, not the temporary file the user never asked for
+        raise type(error)(error.errno, f"{error.strerror} (cannot write {path.name} here)",
+                          str(path.parent)) from None
+    return temporary
 
 
 def remove_stale_temporaries(path):

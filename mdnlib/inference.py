@@ -9,12 +9,20 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
 `save_hypotheses` are the npz files of the `predict` command.
 """
 import json
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mdnlib.dataset import read_npz
+from mdnlib.dataset import read_npz, save_npz
+
+# Plausible 2D input, in pixels of an H36M-like camera (1000 x 1000 images): coordinates at most
+# one image size outside the image, and poses at least this wide or tall (a person far away in
+# Human3.6M spans about 150 pixels).
+PIXEL_RANGE = (-1000.0, 2000.0)
+MIN_POSE_PX = 20.0
 
 # Inside a training folder (see mdnlib.train.RunPaths), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
@@ -72,7 +80,25 @@ def load_trained(path):
     """Load a trained model from a .keras file or a training folder (see `find_model_file`)."""
     from mdnlib import models
 
-    return models.load_model(find_model_file(path))
+    return models.load_model(check_model_file(find_model_file(path)))
+
+
+def check_model_file(path):
+    """`path` if it is a complete .keras archive; otherwise an error that says it is damaged.
+
+    Keras itself calls a damaged file "not found"; a crash or a full disk while copying is
+    the usual cause.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+        damaged = damaged and f"{damaged} fails its checksum"
+    except (zipfile.BadZipFile, EOFError) as error:
+        damaged = str(error)
+    if damaged is not None:
+        raise ValueError(f"{path}: damaged model file (not a complete .keras archive: {damaged}); "
+                         "copy it again or train again ('python -m mdnlib train')")
+    return path
 
 
 def training_run(path):
@@ -82,9 +108,18 @@ def training_run(path):
     if not run_file.is_file():
         return {}
     try:
-        return json.loads(run_file.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{run_file}: not readable JSON ({error}); delete it or pass --data") from None
+        run = json.loads(run_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        run = error
+    if not isinstance(run, dict):
+        reason = f"not readable JSON ({run})" if isinstance(run, Exception) else "not a JSON object"
+        raise ValueError(f"{run_file}: {reason}. It records the training data for 'test' and 'sample': "
+                         "restore it, or delete it and name the data with --data (and --data_dir)")
+    return run
+
+
+class TinyPoseWarning(UserWarning):
+    """Some 2D input poses are only a few pixels wide: their hypotheses mean nothing."""
 
 
 def predict_poses(model, poses_2d, batch_size=4096):
@@ -125,8 +160,18 @@ def model_normalizer(model):
 
 
 def check_poses_2d(poses_2d, origin="2D poses"):
-    """Validate 2D input: (N, 16, 2) finite pixels (a single pose (16, 2) is accepted)."""
-    poses_2d = np.asarray(poses_2d, dtype=np.float64)
+    """Validate 2D input: (N, 16, 2) finite pixels of an H36M-like camera (one (16, 2) pose is
+    accepted).
+
+    Numbers far outside the image (`PIXEL_RANGE`) are refused, as are inputs whose every pose is
+    only a few pixels wide (normalised coordinates, not pixels); if only some poses are that
+    small (a failed detection, all joints at 0), a warning names them. The network would return
+    confident nonsense for any of these.
+    """
+    poses_2d = np.asarray(poses_2d)
+    if poses_2d.dtype.kind not in "iuf":
+        raise ValueError(f"{origin}: expected numbers (pixels), found {poses_2d.dtype} values")
+    poses_2d = poses_2d.astype(np.float64)
     if poses_2d.shape == (16, 2):
         poses_2d = poses_2d[None]
     if poses_2d.ndim != 3 or poses_2d.shape[1:] != (16, 2):
@@ -140,6 +185,22 @@ def check_poses_2d(poses_2d, origin="2D poses"):
     if bad.size:
         raise ValueError(f"{origin}: {bad.size} of {len(poses_2d)} poses contain NaN or infinite "
                          f"values (first: pose {bad[0]}); fill or drop missing detections first")
+    low, high = PIXEL_RANGE
+    outside = np.flatnonzero(((poses_2d < low) | (poses_2d > high)).any(axis=(1, 2)))
+    if outside.size:
+        raise ValueError(f"{origin}: {outside.size} of {len(poses_2d)} poses reach beyond {low} to {high} "
+                         f"pixels (first: pose {outside[0]}, {np.abs(poses_2d[outside[0]]).max():.3g}); "
+                         "expected pixels of an H36M-like camera (images of 1000 x 1000)")
+    size = np.ptp(poses_2d, axis=1).max(axis=1)
+    tiny = np.flatnonzero(size < MIN_POSE_PX)
+    if tiny.size == len(poses_2d):
+        raise ValueError(f"{origin}: every pose is under {MIN_POSE_PX} pixels wide and tall (largest "
+                         f"{size.max():.3g}): normalised coordinates? expected pixels of an H36M-like "
+                         "camera, where a person spans 150 to 600 pixels")
+    if tiny.size:
+        warnings.warn(f"{origin}: {tiny.size} of {len(poses_2d)} poses are under {MIN_POSE_PX} pixels "
+                      f"wide and tall (first: pose {tiny[0]}), failed detections? their hypotheses mean "
+                      "nothing", TinyPoseWarning, stacklevel=2)
     return poses_2d
 
 
@@ -155,9 +216,9 @@ def read_poses_2d(path):
 
 
 def save_hypotheses(result, path):
-    """Write Hypotheses to an npz: hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, hypotheses=result.hypotheses.astype(np.float32),
-             weights=result.weights.astype(np.float32), sigmas=result.sigmas.astype(np.float32))
-    return path
+    """Write Hypotheses to exactly `path`, atomically, as an npz: hypotheses (N, M, 17, 3) mm,
+    weights (N, M), sigmas (N, M) mm (float32)."""
+    save_npz(path, {"hypotheses": result.hypotheses.astype(np.float32),
+                    "weights": result.weights.astype(np.float32),
+                    "sigmas": result.sigmas.astype(np.float32)})
+    return Path(path)

@@ -1,7 +1,9 @@
 """The command line: both spellings of every option, the original script's habits, clear errors,
 and every command run end to end on tiny data (quick mode, a tiny model, one epoch)."""
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -178,7 +180,7 @@ def test_predict_rejects_bad_input_clearly(tiny_mdn, tmp_path, capsys, poses_2d,
 
 
 def test_a_missing_checkpoint_names_the_path_and_what_belongs_there(tmp_path, capsys):
-    np.savez(tmp_path / "in.npz", poses_2d=np.zeros((1, 16, 2)))
+    np.savez(tmp_path / "in.npz", poses_2d=PIXELS[:1])
     empty = tmp_path / "empty_run"
     empty.mkdir()
     for load_dir in (empty, tmp_path / "no_run"):
@@ -197,6 +199,159 @@ def test_sample_draws_the_input_the_truth_and_every_hypothesis(quick, tiny_mdn, 
     image = imread(figures[0])
     # 1 + 1 + 3 panels (in one or two rows; the panel count itself is tested in test_viz)
     assert image.shape[0] > 500 and image.shape[1] > 800
+
+
+# ---- faults: one line on stderr, exit code 1 (130 for Ctrl-C), nothing written half --------------
+
+PIXELS = np.random.default_rng(3).normal(500, 80, size=(7, 16, 2))
+
+
+def _predict(tiny_mdn, tmp_path, output, *extra, poses_2d=PIXELS):
+    if poses_2d is not None:
+        np.savez(tmp_path / "in.npz", poses_2d=poses_2d)
+    return cli.main(["predict", "--load_dir", tiny_mdn[0], "--input", tmp_path / "in.npz",
+                     "--output", output, *extra])
+
+
+def _one_line_error(capsys, *fragments):
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+    return err
+
+
+def test_predict_writes_exactly_the_file_asked_for(tiny_mdn, tmp_path, capsys):
+    out = tmp_path / "hypotheses"                          # no .npz: written as named
+    assert _predict(tiny_mdn, tmp_path, out) == 0
+    assert capsys.readouterr().out == f"wrote {out}\n"
+    assert not (tmp_path / "hypotheses.npz").exists()
+    with np.load(out) as result:
+        assert result["hypotheses"].shape == (7, 3, 17, 3)
+
+
+def test_predict_output_is_atomic(tiny_mdn, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out.npz"
+    out.write_bytes(b"the previous result")
+    np.savez(tmp_path / "in.npz", poses_2d=PIXELS)
+
+    def disk_full(file, **arrays):
+        file.write(b"half a result")
+        raise OSError(28, "No space left on device", str(out))
+    monkeypatch.setattr(np, "savez", disk_full)
+    assert _predict(tiny_mdn, tmp_path, out, poses_2d=None) == 1
+    _one_line_error(capsys, "out.npz: No space left on device")
+    assert out.read_bytes() == b"the previous result"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npz", "out.npz"]   # no temporary left
+
+
+def test_a_folder_as_output_is_refused_before_any_work(tiny_mdn, tmp_path, monkeypatch, capsys):
+    def no_work(*args):
+        raise AssertionError("the output must be checked first")
+    monkeypatch.setattr(inference, "load_trained", no_work)
+    monkeypatch.setattr(inference, "read_poses_2d", no_work)
+    assert _predict(tiny_mdn, tmp_path, tmp_path) == 1
+    _one_line_error(capsys, f"{tmp_path}: is a folder; give a file name; choose another --output")
+    assert cli.main(["test", "--load_dir", tiny_mdn[0], "--json", tmp_path]) == 1
+    _one_line_error(capsys, "is a folder", "--json")
+    assert cli.main(["data", "--export", tmp_path]) == 1
+    _one_line_error(capsys, "is a folder", "--export")
+
+
+def test_an_unwritable_output_folder_is_named_before_any_work(tiny_mdn, tmp_path, monkeypatch, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_open = os.open
+
+    def refuse_in_locked(path, *args, **kwargs):      # root ignores permission bits: inject the fault
+        if Path(path).parent == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", refuse_in_locked)
+    monkeypatch.setattr(inference, "read_poses_2d", lambda path: pytest.fail("checked too late"))
+    assert _predict(tiny_mdn, tmp_path, locked / "out.npz") == 1
+    _one_line_error(capsys, f"{locked}: Permission denied (cannot write out.npz here); choose another --output")
+    assert _predict(tiny_mdn, tmp_path, tmp_path / "in.npz" / "out.npz", poses_2d=None) == 1
+    _one_line_error(capsys, "in.npz", "--output")          # a file where a folder should be
+
+
+@pytest.mark.parametrize("write, message", [
+    (lambda path: np.save(path, PIXELS), "a single .npy array, not an .npz archive"),
+    (lambda path: path.write_text("1,2\n3,4\n"), "not an .npz file"),
+    (lambda path: path.write_bytes(b""), "empty input file"),
+    (lambda path: np.savez(path, poses_2d=np.full((2, 16, 2), "x")), "poses_2d: expected numbers (pixels)"),
+    (lambda path: np.savez(path, poses_2d=PIXELS * 1e6), "poses reach beyond -1000.0 to 2000.0 pixels"),
+    (lambda path: np.savez(path, poses_2d=PIXELS / 1000), "normalised coordinates?"),
+])
+def test_predict_refuses_files_and_numbers_that_are_not_pixel_poses(tiny_mdn, tmp_path, capsys, write, message):
+    path = tmp_path / "in.npz"
+    write(path)
+    path.with_suffix(".npz.npy").replace(path) if path.with_suffix(".npz.npy").exists() else None
+    assert _predict(tiny_mdn, tmp_path, tmp_path / "out.npz", poses_2d=None) == 1
+    _one_line_error(capsys, "in.npz", message)
+    assert not (tmp_path / "out.npz").exists()
+
+
+def test_failed_detections_among_good_poses_are_a_one_line_warning(tiny_mdn, tmp_path, capsys):
+    poses_2d = PIXELS.copy()
+    poses_2d[[2, 5]] = 0.0                                   # a detector's "nothing found"
+    assert _predict(tiny_mdn, tmp_path, tmp_path / "out.npz", poses_2d=poses_2d) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("mdnlib predict: warning: ") and err.count("\n") == 1
+    assert "2 of 7 poses are under 20.0 pixels" in err and "first: pose 2" in err
+
+
+def test_a_damaged_model_file_is_not_called_missing(tiny_mdn, tmp_path, capsys):
+    damaged = tmp_path / "run"
+    damaged.mkdir()
+    content = (tiny_mdn[0] / inference.MODEL_FILES[0]).read_bytes()
+    (damaged / "final.keras").write_bytes(content[: len(content) // 2])
+    assert _predict((damaged,), tmp_path, tmp_path / "out.npz") == 1
+    err = _one_line_error(capsys, "final.keras: damaged model file", "train again")
+    assert "not found" not in err.lower()
+
+
+def test_a_damaged_run_json_says_what_helps(tiny_mdn, tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best.keras").symlink_to(tiny_mdn[0] / inference.MODEL_FILES[0])
+    (run / "run.json").write_text('{"data": "synth')
+    assert cli.main(["test", "--load_dir", run, "--data", "synthetic"]) == 1
+    _one_line_error(capsys, "run.json: not readable JSON", "delete it and name the data with --data")
+    (run / "run.json").write_text("[1, 2]")
+    assert cli.main(["test", "--load_dir", run]) == 1
+    _one_line_error(capsys, "run.json: not a JSON object")
+
+
+def test_ctrl_c_is_one_line_and_debug_shows_the_traceback(tiny_mdn, tmp_path, monkeypatch, capsys):
+    def interrupted(path):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(inference, "read_poses_2d", interrupted)
+    assert _predict(tiny_mdn, tmp_path, tmp_path / "out.npz") == 130
+    assert capsys.readouterr().err == "mdnlib predict: interrupted\n"
+    with pytest.raises(KeyboardInterrupt):
+        _predict(tiny_mdn, tmp_path, tmp_path / "out.npz", "--debug")
+    monkeypatch.setattr(inference, "read_poses_2d", lambda path: open(tmp_path / "absent"))
+    with pytest.raises(FileNotFoundError):
+        _predict(tiny_mdn, tmp_path, tmp_path / "out.npz", "--debug")
+
+
+def test_a_mistyped_option_suggests_the_right_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--train_dir", "r", "--epoch", "3"])
+    assert exit_info.value.code == 2
+    assert "unrecognized argument --epoch; did you mean --epochs?" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["predict", "--load_dir", "r", "--input", "a", "--output", "b", "--outptu=c"])
+    assert "did you mean --output?" in capsys.readouterr().err
+
+
+def test_videopose3d_files_need_trust_on_the_command_line(tmp_path, capsys):
+    from h36m_fixtures import write_h36m_npz
+
+    write_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), sources=())
+    assert cli.main(["data", "--source", "h36m_npz", "--data_dir", tmp_path]) == 1
+    _one_line_error(capsys, "data_3d_h36m.npz: VideoPose3D files store their poses as pickled", "--trust_pickle")
 
 
 # ---- train, then test / predict / sample the trained runs ---------------------------------------

@@ -298,6 +298,10 @@ def test_garbled_asf_names_file_and_line(tmp_path):
     path.write_text(text.replace("direction 0 -1 0", "direction 0 -1 zero", 1))
     with pytest.raises(ValueError, match=r"bad\.asf: cannot read the ASF skeleton near line \d+: .*zero"):
         cmu.read_asf(path)
+    path.write_text(text.replace("direction 0 -1 0", "direction 0 0 0", 1))
+    with pytest.raises(ValueError, match=r"bad\.asf: cannot read the ASF skeleton near line \d+: bone "
+                                         r"'\w+' has direction 0 0 0: it needs three numbers, not all zero"):
+        cmu.read_asf(path)
     path.write_text(text.replace("    lfemur ltibia", "    lfemur ltibia root", 1))
     with pytest.raises(ValueError, match=r"bad\.asf: the :hierarchy gives the root a parent"):
         cmu.read_asf(path)

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from mdnlib.files import atomic_path, remove_stale_temporaries
+from mdnlib.files import atomic_path, check_writable, remove_stale_temporaries
 
 
 def test_atomic_path_renames_on_success_with_normal_permissions(tmp_path):
@@ -50,3 +50,21 @@ def test_stale_temporaries_of_dead_writers_are_removed_live_ones_kept(tmp_path):
         path.write_bytes(b"partial")
     assert remove_stale_temporaries(target) == [orphan]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name])
+
+
+def test_check_writable_leaves_nothing_and_names_the_folder_that_refuses(tmp_path, monkeypatch):
+    check_writable(tmp_path / "new" / "out.npz")
+    assert [p.name for p in tmp_path.rglob("*")] == ["new"]   # only the folder it would write into
+    with pytest.raises(IsADirectoryError):
+        check_writable(tmp_path)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(OSError) as error:
+        check_writable(tmp_path / "a_file" / "out.npz")
+    assert "a_file" in error.value.filename
+
+    def refuse(path, *args):       # root ignores permission bits: inject the fault
+        raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError) as error:
+        check_writable(tmp_path / "out.npz")
+    assert error.value.filename == str(tmp_path) and "cannot write out.npz here" in error.value.strerror

@@ -6,6 +6,10 @@ from mdnlib import inference
 from mdnlib.dataset import Normalizer
 
 
+# Three plausible poses in pixels of an H36M camera.
+PIXELS = np.random.default_rng(7).uniform(300.0, 700.0, size=(3, 16, 2))
+
+
 @pytest.fixture
 def normalizer():
     rng = np.random.default_rng(1)
@@ -39,13 +43,34 @@ def test_bad_2d_input_is_named(poses, message):
 
 
 def test_a_single_pose_is_accepted():
-    assert inference.check_poses_2d(np.ones((16, 2))).shape == (1, 16, 2)
+    assert inference.check_poses_2d(PIXELS[0]).shape == (1, 16, 2)
+
+
+@pytest.mark.parametrize("poses, message", [
+    (PIXELS.astype(str), "expected numbers \\(pixels\\), found <U"),
+    (PIXELS * 1e9, "2 of 3 poses reach beyond -1000.0 to 2000.0 pixels \\(first: pose 0"),
+    (PIXELS - 2000.0, "3 of 3 poses reach beyond"),
+    ((PIXELS - 500) / 250, "every pose is under 20.0 pixels wide and tall.*normalised coordinates\\?"),
+    (np.zeros((3, 16, 2)), "every pose is under 20.0 pixels"),
+])
+def test_numbers_that_are_not_pixels_are_refused(poses, message):
+    if message.startswith("2 of 3"):
+        poses[2] = PIXELS[2]
+    with pytest.raises(ValueError, match=message):
+        inference.check_poses_2d(poses, origin="in.npz: poses_2d")
+
+
+def test_failed_detections_among_good_poses_are_a_warning():
+    poses = PIXELS.copy()
+    poses[1] = 0.0
+    with pytest.warns(inference.TinyPoseWarning, match=r"1 of 3 poses are under 20.0 pixels .*first: pose 1"):
+        assert inference.check_poses_2d(poses).shape == (3, 16, 2)
 
 
 def test_predict_files_are_read_and_written(tmp_path, normalizer):
     path = tmp_path / "in.npz"
-    np.savez(path, poses_2d=np.full((2, 16, 2), 500.0))
-    np.testing.assert_array_equal(inference.read_poses_2d(path), 500.0)
+    np.savez(path, poses_2d=PIXELS[:2])
+    np.testing.assert_array_equal(inference.read_poses_2d(path), PIXELS[:2])
     result = inference.hypotheses_from_mixture(np.zeros((2, 5, 48)), np.ones((2, 5)), np.ones((2, 5)), normalizer)
     out = inference.save_hypotheses(result, tmp_path / "sub" / "out.npz")
     with np.load(out) as saved:
@@ -57,8 +82,10 @@ def test_predict_files_are_read_and_written(tmp_path, normalizer):
 @pytest.mark.parametrize("content, message", [
     ({"points": np.zeros((2, 16, 2))}, "no array 'poses_2d' \\(found: points\\)"),
     ({"poses_2d": np.zeros((2, 16))}, r"poses_2d: expected \(N, 16, 2\)"),
-    (b"", "not a readable .npz"),
-    (b"PK\x03\x04 truncated", "not a readable .npz"),
+    (b"", "empty input file"),
+    (b"PK\x03\x04 truncated", "damaged or incomplete .npz archive"),
+    (b"\x93NUMPY\x01\x00", "a single .npy array, not an .npz archive"),
+    (b"x,y\n1,2\n", "not an .npz file"),
 ])
 def test_bad_predict_files_are_named(tmp_path, content, message):
     path = tmp_path / "in.npz"
@@ -74,6 +101,21 @@ def test_bad_predict_files_are_named(tmp_path, content, message):
 def test_a_missing_input_file_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.npz: no such input file"):
         inference.read_poses_2d(tmp_path / "missing.npz")
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04 cut short"])
+def test_a_damaged_model_file_is_called_damaged(tmp_path, content):
+    (tmp_path / "final.keras").write_bytes(content)
+    with pytest.raises(ValueError, match=r"final\.keras: damaged model file .*train again"):
+        inference.load_trained(tmp_path)
+
+
+@pytest.mark.parametrize("text, reason", [('{"data": "h36', "not readable JSON"), ("[]", "not a JSON object"),
+                                          ("\udcff", "not readable JSON")])
+def test_a_damaged_run_json_says_what_to_do(tmp_path, text, reason):
+    (tmp_path / "run.json").write_text(text, errors="surrogateescape")
+    with pytest.raises(ValueError, match=rf"run\.json: {reason}.*restore it, or delete it and name the data with --data"):
+        inference.training_run(tmp_path)
 
 
 def test_a_training_folder_leads_to_its_model(tmp_path):

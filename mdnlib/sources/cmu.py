@@ -142,7 +142,11 @@ def read_asf(path):
 def _make_bone(fields):
     axis = fields["axis"].split()
     direction = np.array(fields["direction"].split(), dtype=float)
-    return Bone(name=fields["name"], direction=direction / np.linalg.norm(direction),
+    norm = np.linalg.norm(direction) if direction.shape == (3,) else 0.0
+    if not np.isfinite(norm) or norm == 0:
+        raise ValueError(f"bone {fields['name']!r} has direction {fields['direction']}: it needs three "
+                         "numbers, not all zero")
+    return Bone(name=fields["name"], direction=direction / norm,
                 length=float(fields["length"]), axis=np.array(axis[:3], dtype=float),
                 axis_order=axis[3].upper() if len(axis) > 3 else "XYZ",
                 dofs=tuple(d.lower() for d in fields.get("dof", "").split()))
