@@ -160,6 +160,7 @@ def test_missing_detection_file_is_named(tmp_path):
     ("transposed", r"Walking 1\.h5: '3D_positions' must have shape \(96, N\).*found \(6, 96\)"),
     ("renamed", r"Walking 1\.h5: no dataset '3D_positions' \(found: poses\)"),
     ("nan", r"Walking 1\.h5: '3D_positions' contains NaN"),
+    ("text", r"Walking 1\.h5: '3D_positions' holds \|S\d+ values, expected numbers"),
 ])
 def test_bad_3d_files_are_named(tmp_path, damage, message):
     write_h36m_baseline_tree(tmp_path, subjects=("S9",), actions=("Walking",), with_sh=False)
@@ -174,6 +175,8 @@ def test_bad_3d_files_are_named(tmp_path, damage, message):
         with h5py.File(path, "w") as f:
             if damage == "nan":
                 data[5, 1] = np.nan
+            if damage == "text":
+                data = data.astype(bytes)
             f["poses" if damage == "renamed" else "3D_positions"] = data.T if damage == "transposed" else data
     with pytest.raises(ValueError, match=message):
         h36m.load_h36m(tmp_path, subjects=("S9",), actions=("Walking",))
@@ -290,6 +293,7 @@ def _rewrite(path, key, edit):
                          r"starts with b'S1,Wal'\)"),
     ("joints", ValueError, r"data_3d_h36m\.npz: S9 'Walking' must be \(N, 32, 3\).*found \(5, 17, 3\)"),
     ("subject", ValueError, r"data_3d_h36m\.npz: no subject S9"),
+    ("strings", ValueError, r"data_3d_h36m\.npz: S9 'Walking' holds <U\d+ values, expected numbers"),
 ])
 def test_bad_3d_npz_is_named(tmp_path, damage, error, message):
     write_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), sources=("gt",))
@@ -302,6 +306,8 @@ def test_bad_3d_npz_is_named(tmp_path, damage, error, message):
                           "text": b"S1,Walking,0.1,0.2\n"}[damage])
     elif damage == "joints":
         _rewrite(path, "positions_3d", lambda d: d["S9"].update(Walking=d["S9"]["Walking"][:, :17]))
+    elif damage == "strings":
+        _rewrite(path, "positions_3d", lambda d: d["S9"].update(Walking=d["S9"]["Walking"].astype(str)))
     else:
         _rewrite(path, "positions_3d", lambda d: d.update(S5=d.pop("S9")))
     with pytest.raises(error, match=message):
@@ -315,6 +321,7 @@ def test_bad_3d_npz_is_named(tmp_path, damage, error, message):
     ("cameras", r"S9 'Walking': 3 camera views, expected 4"),
     ("sequence", r"S9 'Walking 1': no 2D poses for this 3D sequence"),
     ("metadata", r"15 joints per 2D pose; expected 17 \(Human3\.6M order\) or 16 \(MPII order\)"),
+    ("strings", r"S9 'Walking' camera 54138969 holds <U\d+ values, expected numbers"),
 ])
 def test_bad_2d_npz_is_named(tmp_path, damage, message):
     write_h36m_npz(tmp_path, subjects=("S9",), actions=("Walking",), sources=("cpn_ft_h36m_dbb",))
@@ -333,6 +340,8 @@ def test_bad_2d_npz_is_named(tmp_path, damage, message):
             views[0] = views[0][:, :15]
         elif damage == "cameras":
             views.pop()
+        elif damage == "strings":
+            views[0] = views[0].astype(str)
         else:
             del d["S9"]["Walking 1"]
 

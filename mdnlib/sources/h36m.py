@@ -105,7 +105,7 @@ def read_cameras_h5(path, subjects=SUBJECTS):
                     if key not in g or g[key].size != int(np.prod(shape)):
                         found = g[key].shape if key in g else "nothing"
                         raise ValueError(f"{path}: {group}/{key} must hold {shape} numbers, found {found}")
-                    values[key] = np.asarray(g[key][()], dtype=np.float64).reshape(shape)
+                    values[key] = _numbers(g[key][()], f"{path}: {group}/{key}").reshape(shape)
                 name = _camera_name(g) if "Name" in g else camera_id
                 if name != camera_id:
                     raise ValueError(f"{path}: {group} is camera {name!r}, expected {camera_id}")
@@ -201,11 +201,11 @@ def _read_3d_h5(path):
     with _open_h5(path) as f:
         if "3D_positions" not in f:
             raise ValueError(f"{path}: no dataset '3D_positions' (found: {', '.join(f.keys()) or 'nothing'})")
-        data = f["3D_positions"][()]
+        data = _numbers(f["3D_positions"][()], f"{path}: '3D_positions'")
     if data.ndim != 2 or data.shape[0] != 96 or data.shape[1] == 0:
         raise ValueError(f"{path}: '3D_positions' must have shape (96, N) = 32 joints x 3 coordinates "
                          f"by N frames, found {data.shape}")
-    poses = data.T.reshape(-1, 32, 3)[:, skeleton.H36M32_TO_17].astype(np.float64)
+    poses = data.T.reshape(-1, 32, 3)[:, skeleton.H36M32_TO_17]
     if not np.all(np.isfinite(poses)):
         raise ValueError(f"{path}: '3D_positions' contains NaN or infinite values")
     return poses
@@ -245,12 +245,20 @@ def _read_sh_h5(path):
     with _open_h5(path) as f:
         if "poses" not in f:
             raise ValueError(f"{path}: no dataset 'poses' (found: {', '.join(f.keys()) or 'nothing'})")
-        poses = f["poses"][()]
+        poses = _numbers(f["poses"][()], f"{path}: 'poses'")
     if poses.ndim != 3 or poses.shape[1:] != (16, 2):
         raise ValueError(f"{path}: 'poses' must have shape (N, 16, 2) (16 MPII joints), found {poses.shape}")
     if not np.all(np.isfinite(poses)):
         raise ValueError(f"{path}: 'poses' contains NaN or infinite values")
-    return poses[:, skeleton.MPII16_TO_INPUT16].astype(np.float64)
+    return poses[:, skeleton.MPII16_TO_INPUT16]
+
+
+def _numbers(array, where):
+    """`array` as float64, or an error naming `where` if it holds text or objects instead."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{where} holds {array.dtype} values, expected numbers")
+    return array.astype(np.float64)
 
 
 def _project_all(poses_3d, cameras):
@@ -287,12 +295,12 @@ def load_h36m_npz(data_dir, source_2d="gt", subjects=SUBJECTS, actions=ACTIONS, 
             sequence = sequence_name(name)
             if sequence is None or action_of(sequence) not in actions:
                 continue
-            array = np.asarray(array)
+            array = _numbers(array, f"{path_3d}: {subject} {name!r}")
             if array.ndim != 3 or array.shape[1:] != (32, 3) or len(array) == 0:
                 raise ValueError(f"{path_3d}: {subject} {name!r} must be (N, 32, 3) world metres, found {array.shape}")
             if not np.all(np.isfinite(array)):
                 raise ValueError(f"{path_3d}: {subject} {name!r} contains NaN or infinite values")
-            poses_3d[subject][sequence] = array[:, skeleton.H36M32_TO_17].astype(np.float64) * 1000.0
+            poses_3d[subject][sequence] = array[:, skeleton.H36M32_TO_17] * 1000.0
     cameras = {s: h36m_cameras(s) for s in subjects}
     path_2d = data_dir / f"data_2d_h36m_{source_2d}.npz"
     if path_2d.is_file():
@@ -359,14 +367,14 @@ def _read_npz_2d(path, poses_3d, trust_pickle):
                 raise ValueError(f"{where}: {len(arrays)} camera views, expected {len(CAMERA_IDS)}")
             views[subject][sequence] = {}
             for camera_id, array in zip(CAMERA_IDS, arrays):
-                array = np.asarray(array)
+                array = _numbers(array, f"{where} camera {camera_id}")
                 if array.ndim != 3 or array.shape[1:] != (num_joints, 2):
                     raise ValueError(f"{where} camera {camera_id}: 2D poses must be (N, {num_joints}, 2), "
                                      f"found {array.shape}")
                 if len(array) < len(poses):
                     raise ValueError(f"{where} camera {camera_id}: {len(array)} frames of 2D poses, "
                                      f"fewer than the {len(poses)} frames of 3D")
-                array = array[:len(poses), to_input].astype(np.float64)
+                array = array[:len(poses), to_input]
                 if not np.all(np.isfinite(array)):
                     raise ValueError(f"{where} camera {camera_id}: 2D poses contain NaN or infinite values")
                 views[subject][sequence][camera_id] = array
