@@ -1,8 +1,8 @@
 """mdnlib: the helper package of the course "Multiple hypotheses for 3D human pose estimation
 with Mixture Density Networks" (Li & Lee, CVPR 2019).
 
-Importing mdnlib is light (no TensorFlow); modules that need TensorFlow import it quietly
-through `mdnlib.config.import_tensorflow`.
+Importing mdnlib is light (no Keras); modules that need Keras import it, with its backend,
+quietly through `mdnlib.config.import_keras`.
 """
 from mdnlib.config import is_quick, setup_notebook
 

@@ -1,4 +1,4 @@
-"""Paths, quick mode, and quiet TensorFlow (notebook 00).
+"""Paths, quick mode, and a quiet Keras import (notebook 00).
 
 `MDNLIB_QUICK=1` shrinks every notebook and example to a fast run (the tests use it);
 `MDNLIB_DATA_DIR` moves the data folder (default: `data/` beside the package).
@@ -49,22 +49,31 @@ def _stderr_silenced():
         os.close(null)
 
 
-def import_tensorflow():
-    """Import TensorFlow and Keras without start-up log noise; returns the tensorflow module."""
+def import_keras():
+    """Import Keras (and its backend) without start-up log noise; returns the keras module.
+
+    The backend is Keras's own choice: TensorFlow unless `KERAS_BACKEND` (or ~/.keras/keras.json)
+    names another, e.g. `KERAS_BACKEND=jax` (README, "Backends"). TensorFlow, when installed, is
+    imported here too whatever the backend: Keras imports it later anyway (to seed it, for
+    instance), and then its start-up lines would show.
+    """
+    import importlib.util
     import sys
-    if "tensorflow" in sys.modules:  # cheap, and safe to call inside traced tf.data functions
-        return sys.modules["tensorflow"]
+    if "keras" in sys.modules:
+        return sys.modules["keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _stderr_silenced():
-        import tensorflow as tf
-        import keras  # noqa: F401  (first import prints too)
-        tf.constant(0.0) + 0.0  # first op initialises the runtime, which logs again
-    tf.get_logger().setLevel("ERROR")
-    return tf
+        if importlib.util.find_spec("tensorflow") is not None:
+            import tensorflow as tf
+            tf.constant(0.0) + 0.0  # its first op starts the runtime, which logs again
+            tf.get_logger().setLevel("ERROR")
+        import keras
+        keras.ops.add(keras.ops.zeros(()), 0.0)  # so does the backend's first op
+    return keras
 
 
 def set_seed(seed):
-    """Seed Python, NumPy and (if loaded) TensorFlow/Keras."""
+    """Seed Python, NumPy and (if loaded) Keras and its backend."""
     import random
     import sys
 
@@ -75,8 +84,10 @@ def set_seed(seed):
         sys.modules["keras"].utils.set_random_seed(seed)
 
 
-def setup_notebook(seed=0, tensorflow=True):
-    """One call at the top of every notebook: seeds, quiet TensorFlow, plot style, versions.
+def setup_notebook(seed=0, keras=True):
+    """One call at the top of every notebook: seeds, quiet Keras, plot style, versions.
+
+    `keras=False` leaves Keras and its backend unloaded (notebooks 01-02 need none).
 
     Returns a dict of what was set up (quick mode, versions) so the notebook can print it.
     """
@@ -85,10 +96,11 @@ def setup_notebook(seed=0, tensorflow=True):
     import numpy as np
 
     info = {"quick": is_quick(), "numpy": np.__version__, "matplotlib": matplotlib.__version__}
-    if tensorflow:
-        tf = import_tensorflow()
-        import keras
-        info.update(tensorflow=tf.__version__, keras=keras.__version__)
+    if keras:
+        keras_module = import_keras()
+        backend = keras_module.config.backend()
+        info.update(keras=keras_module.__version__, backend=backend,
+                    **{backend: __import__(backend).__version__})
     set_seed(seed)
     _inline_figures()
     plt.rcParams.update({"figure.dpi": 100, "figure.figsize": (7, 4), "axes.grid": True,

@@ -5,10 +5,10 @@ The steps follow the original TensorFlow 1 code and 3d-pose-baseline (Martinez e
    joints) and the 3D pose in that camera's frame, root-relative, in mm;
 2. `Normalizer`: mean and std per used dimension, from the training subjects only; 2D keeps the
    32 numbers of the 16 input joints, 3D the 48 numbers of the 16 output joints (root excluded);
-3. `mask_missing_joints`: hide 1 or 2 of the 8 limb joints, after normalisation (`--miss_num`);
-4. `make_tf_dataset`: shuffle every epoch, batch, mask, prefetch;
+3. `mask_missing_joints`: hide 1 or 2 of the 8 limb joints of test inputs, after normalisation
+   (`--miss_num`; during training the model's own `MissingJoints` layer does it);
 `prepare` runs 1-2 on a PoseSet and `export_npz` writes the result for other tools.
-Everything here is NumPy except the two tf.data functions.
+Everything here is NumPy: training runs `fit` on these arrays, on any Keras backend.
 """
 import zipfile
 from dataclasses import dataclass
@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from mdnlib import skeleton
-from mdnlib.config import import_tensorflow
 from mdnlib.files import atomic_path
 from mdnlib.poseset import action_of
 
@@ -121,6 +120,22 @@ class Normalizer:
         pose[..., skeleton.OUTPUT_16, :] = joints
         return pose
 
+    def sigma_to_mm(self, sigma):
+        """A kernel's isotropic sigma in normalised units -> mm.
+
+        In normalised units every coordinate d has been divided by its own std_3d[d] (mm), so one
+        sigma s means a std of s * std_3d[d] mm along coordinate d: not isotropic in mm. We report
+        the isotropic sigma in mm with the same expected squared distance,
+        s_mm = s * sqrt(mean_d std_3d[d]^2) (the RMS of the 48 stds), so that
+        E||y - mu||^2 = 48 s_mm^2 holds in mm as it does in normalised units.
+        """
+        self._check_fitted()
+        return np.asarray(sigma, dtype=np.float64) * np.sqrt(np.mean(self.std_3d ** 2))
+
+    def same_as(self, other):
+        """True when `other` holds the same statistics (data normalised by one suits the other)."""
+        return all(np.allclose(getattr(self, key), getattr(other, key)) for key in self.KEYS)
+
     def to_dict(self):
         """The four statistics as plain float64 arrays (to store inside a model or a file)."""
         self._check_fitted()
@@ -169,60 +184,6 @@ def mask_missing_joints(x, miss_num, rng):
     flat[rows, 2 * joints] = 0.0
     flat[rows, 2 * joints + 1] = 0.0
     return flat.reshape(x.shape)
-
-
-def mask_missing_joints_tf(x, miss_num, seed):
-    """TensorFlow twin of `mask_missing_joints` for a batch (B, 32), with a stateless seed (2,).
-
-    Same semantics; a new seed per batch and per epoch (see `make_tf_dataset`) resamples the
-    hidden joints every time the data are seen.
-    """
-    tf = import_tensorflow()
-    _check_miss_num(miss_num)
-    if miss_num == 0:
-        return x
-    limbs = len(skeleton.LIMB_INPUT_INDICES)
-    scores = tf.random.stateless_uniform((tf.shape(x)[0], limbs), seed=seed)
-    _, hidden = tf.math.top_k(scores, k=miss_num)                          # (B, k) distinct
-    hidden_limbs = tf.reduce_sum(tf.one_hot(hidden, limbs), axis=1)         # (B, 8) of 0/1
-    limb_to_coords = np.zeros((limbs, 32), np.float32)                     # limb -> its x, y
-    for i, joint in enumerate(skeleton.LIMB_INPUT_INDICES):
-        limb_to_coords[i, 2 * joint:2 * joint + 2] = 1.0
-    hidden_coords = tf.matmul(hidden_limbs, tf.constant(limb_to_coords)) > 0
-    return tf.where(hidden_coords, tf.zeros_like(x), x)
-
-
-def make_tf_dataset(x, y=None, batch_size=64, shuffle=True, miss_num=0, seed=None, drop_remainder=False):
-    """A tf.data pipeline over arrays: shuffled every epoch, batched, masked, prefetched.
-
-    x: (N, 32) normalised 2D; y: (N, 48) normalised 3D targets, or None for inputs only.
-    Fast on millions of examples: only indices are shuffled, and each batch is gathered and
-    masked in one step. With a seed, the order and the hidden joints are reproducible, and both
-    still change from one epoch to the next. tf.data's autotuning is off: on 2-core machines it
-    made whole epochs run at about 60% speed, at random (README, "Speed").
-    """
-    tf = import_tensorflow()
-    _check_miss_num(miss_num)
-    x = tf.constant(_last_axis(x, 32, "normalised 2D input"), dtype=tf.float32)
-    if y is not None:
-        y = tf.constant(_last_axis(y, 48, "normalised 3D target"), dtype=tf.float32)
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(f"inputs and targets differ in length: {x.shape[0]} and {y.shape[0]}")
-    count = int(x.shape[0])
-    indices = tf.data.Dataset.range(count)
-    if shuffle:
-        indices = indices.shuffle(max(count, 1), seed=seed, reshuffle_each_iteration=True)
-    batches = indices.batch(batch_size, drop_remainder=drop_remainder)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-
-    def gather(index, batch_seed):
-        inputs = mask_missing_joints_tf(tf.gather(x, index), miss_num, batch_seed)
-        return inputs if y is None else (inputs, tf.gather(y, index))
-
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    dataset = tf.data.Dataset.zip((batches, seeds)).map(gather).prefetch(2)
-    return dataset.with_options(options)
 
 
 @dataclass

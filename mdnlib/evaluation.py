@@ -8,13 +8,16 @@ of the mixture mean (what a user gets without ground truth), the NLL of the test
 kernel usage (average number of kernels with a weight above 5%) and calibration.
 
 `evaluate` returns a JSON-able dict; `format_results` prints it as the `test` command shows it;
+`validation_metrics` is the part of it that training reports after every epoch;
 `save_sample_figures` draws test frames as the original `--sample` did.
 """
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-from mdnlib import metrics
+from mdnlib import dataset, inference, losses, metrics, models, viz
+from mdnlib.sources import load_source
 
 KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient exceeds this
 CHUNK = 65_536      # test frames evaluated at a time
@@ -28,9 +31,6 @@ def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None
     `data` is None or the training source, what is not given is taken from there, so a model is
     tested on the data it was trained on (synthetic if nothing is known).
     """
-    from mdnlib import dataset, inference
-    from mdnlib.sources import load_source
-
     run = run or {}
     if data is None or data == run.get("data"):
         data = run.get("data", "synthetic")
@@ -53,11 +53,8 @@ def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4
     miss_num: how many of the 8 limb joints are hidden in every test input, drawn with `seed`.
     Returns the dict of `evaluate_outputs`, plus the data source and miss_num.
     """
-    from mdnlib import dataset, inference, models
-
     normalizer = inference.model_normalizer(model)
-    if not (np.allclose(prepared.normalizer.mean_2d, normalizer.mean_2d)
-            and np.allclose(prepared.normalizer.std_3d, normalizer.std_3d)):
+    if not prepared.normalizer.same_as(normalizer):
         raise ValueError(f"the {prepared.source} data were normalised with other statistics than the "
                          "model's: prepare them with normalizer=inference.model_normalizer(model)")
     x = dataset.mask_missing_joints(prepared.test_2d, miss_num, np.random.default_rng(seed))
@@ -68,11 +65,22 @@ def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4
     return results
 
 
+def validation_metrics(model, x, y, normalizer, batch_size=4096):
+    """What training reports after every epoch, on normalised x (N, 32) and y (N, 48):
+    ``val_mpjpe``, the best-of-M MPJPE over frames (mm, 17 joints, root included), and
+    ``val_nll``, the mixture NLL in normalised units (NaN for a baseline without its sigma)."""
+    mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
+    results = evaluate_outputs(mu, sigma, alpha, y, normalizer.denormalize_3d(y), None, normalizer)
+    return {"val_mpjpe": results["p1"]["all_frames"],
+            "val_nll": float("nan") if results["nll"] is None else results["nll"]}
+
+
 def evaluate_outputs(mu, sigma, alpha, target, gt_mm, actions, normalizer, procrustes=False, chunk=CHUNK):
     """All the figures of one evaluation, from the network's outputs on N test frames.
 
     mu (N, M, 48), sigma (N, M), alpha (N, M): network outputs in normalised units; target
-    (N, 48) normalised and gt_mm (N, 17, 3) root-relative mm: the ground truth; actions (N,).
+    (N, 48) normalised and gt_mm (N, 17, 3) root-relative mm: the ground truth; actions (N,),
+    or None for one group.
     Returns a JSON-able dict: ``p1`` (and ``p2``) best-of-M tables, ``most_likely_p1`` and
     ``mixture_mean_p1`` tables (see `action_table`), ``nll`` (mean negative log-likelihood of
     the normalised targets, D = 48), ``kernel_usage``, ``calibration_ece`` (of the most likely
@@ -80,8 +88,7 @@ def evaluate_outputs(mu, sigma, alpha, target, gt_mm, actions, normalizer, procr
     Computed `chunk` frames at a time, so that memory stays bounded on the 550k test frames
     of Human3.6M.
     """
-    from mdnlib import inference, losses
-
+    actions = np.full(len(target), "all") if actions is None else actions
     has_sigma = bool(np.isfinite(sigma).all())   # a baseline whose training never set its sigma has none
     errors, log_likelihoods, radii = {}, [], []
     for start in range(0, len(target), chunk):
@@ -119,7 +126,7 @@ def hypothesis_errors(hypotheses, weights, gt, procrustes=False):
     mean_pose = np.einsum("nm,nmjc->njc", weights / weights.sum(axis=1, keepdims=True), hypotheses)
     errors = {
         "best_p1": metrics.best_of_m(p1),
-        "most_likely_p1": p1[np.arange(len(gt)), weights.argmax(axis=1)],
+        "most_likely_p1": p1[np.arange(len(gt)), metrics.most_likely_kernel(weights)],
         "mixture_mean_p1": metrics.mpjpe(mean_pose, gt),
     }
     if procrustes:
@@ -166,10 +173,6 @@ def format_results(results):
 def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
     """The original `--sample`: for `num` random test frames, a PNG of the 2D input, the ground
     truth and the M hypotheses. Returns the paths written."""
-    import matplotlib.pyplot as plt
-
-    from mdnlib import inference, viz
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = len(prepared.test_2d)

@@ -4,7 +4,7 @@ A trained model carries the Normalizer of its training data, so a caller gives r
 gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
   hypotheses (N, M, 17, 3): kernel means, root-relative camera-frame mm, root joint at 0;
   weights (N, M): the mixing coefficients (they sum to 1); a baseline model gives M = 1;
-  sigmas (N, M): each kernel's isotropic sigma converted to mm (see `models.sigma_to_mm`).
+  sigmas (N, M): each kernel's isotropic sigma converted to mm (`Normalizer.sigma_to_mm`).
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
 """
@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mdnlib import metrics, models
+from mdnlib.config import pretrained_dir
 from mdnlib.dataset import read_npz, save_npz
 
 # Plausible 2D input, in pixels of an H36M-like camera (1000 x 1000 images): coordinates at most
@@ -24,7 +26,7 @@ from mdnlib.dataset import read_npz, save_npz
 PIXEL_RANGE = (-1000.0, 2000.0)
 MIN_POSE_PX = 20.0
 
-# Inside a training folder (see mdnlib.train.RunPaths), the model files tried in this order.
+# Inside a training folder (see mdnlib.train.RunFolder), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
 
 
@@ -38,7 +40,7 @@ class Hypotheses:
 
     def most_likely(self):
         """The hypothesis with the largest weight per pose: (N, 17, 3) mm."""
-        return self.hypotheses[np.arange(len(self.weights)), self.weights.argmax(axis=1)]
+        return self.hypotheses[np.arange(len(self.weights)), metrics.most_likely_kernel(self.weights)]
 
 
 def find_model_file(path):
@@ -68,10 +70,8 @@ def find_model_file(path):
 def find_pretrained(name):
     """The pretrained model `name` in data/pretrained (a training folder or `name`.keras), or None.
 
-    Notebooks use it to "load the checkpoint if it exists, otherwise train".
+    Notebooks use it through `mdnlib.train.load_or_train`.
     """
-    from mdnlib.config import pretrained_dir
-
     found = [p for p in (pretrained_dir() / name, pretrained_dir() / f"{name}.keras") if p.exists()]
     return found[0] if found else None
 
@@ -118,10 +118,6 @@ def training_run(path):
     return run
 
 
-class TinyPoseWarning(UserWarning):
-    """Some 2D input poses are only a few pixels wide: their hypotheses mean nothing."""
-
-
 def predict_poses(model, poses_2d, batch_size=4096):
     """Hypotheses for 2D poses (N, 16, 2) in pixels, 16-joint input order, from an H36M-like camera."""
     poses_2d = check_poses_2d(poses_2d)
@@ -131,8 +127,6 @@ def predict_poses(model, poses_2d, batch_size=4096):
 
 def predict_normalized(model, x, batch_size=4096):
     """Hypotheses for already normalised inputs (N, 32), e.g. a test split with hidden joints."""
-    from mdnlib import models
-
     mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
     return hypotheses_from_mixture(mu, sigma, alpha, model_normalizer(model))
 
@@ -142,12 +136,10 @@ def hypotheses_from_mixture(mu, sigma, alpha, normalizer):
 
     mu (N, M, 48), sigma (N, M), alpha (N, M), as `models.predict_mixture` returns them.
     """
-    from mdnlib import models
-
     mu, sigma, alpha = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, alpha))
     return Hypotheses(hypotheses=normalizer.denormalize_3d(mu),
                       weights=alpha / alpha.sum(axis=-1, keepdims=True),
-                      sigmas=models.sigma_to_mm(sigma, normalizer.std_3d))
+                      sigmas=normalizer.sigma_to_mm(sigma))
 
 
 def model_normalizer(model):
@@ -157,6 +149,10 @@ def model_normalizer(model):
         raise ValueError(f"model {model.name} carries no normalisation statistics; build it with "
                          "models.build_model(config, normalizer=...) before training")
     return normalizer
+
+
+class TinyPoseWarning(UserWarning):
+    """Some 2D input poses are only a few pixels wide: their hypotheses mean nothing."""
 
 
 def check_poses_2d(poses_2d, origin="2D poses"):

@@ -17,19 +17,15 @@ import math
 
 import numpy as np
 
+from mdnlib.config import import_keras
+
+ops = import_keras().ops
+
 SIGMA_MIN, SIGMA_MAX = 1e-15, 1e15     # sigma clip of the original loss
 ALPHA_MIN, ALPHA_MAX = 1e-8, 1.0       # mixing-coefficient clip of the original loss
 
 
-def _ops():
-    from mdnlib.config import import_tensorflow
-    import_tensorflow()
-    import keras
-    return keras.ops
-
-
 def _as_tensor(value, dtype=None):
-    ops = _ops()
     if dtype is None and isinstance(value, np.ndarray) and value.dtype != np.float64:
         dtype = "float32"
     return ops.convert_to_tensor(value, dtype=dtype)
@@ -43,7 +39,6 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
     `e_k = log(alpha_k) - D/2 log(2 pi) - D log(sigma_k) - ||y - mu_k||^2 / (2 sigma_k^2)`,
     and the result is logsumexp_k(e_k). Sigma and alpha are clipped as in the original code.
     """
-    ops = _ops()
     y = _as_tensor(y)
     mu, sigma, alpha = (_as_tensor(v, dtype=y.dtype) for v in (mu, sigma, alpha))
     _check_shapes(y, mu, sigma, alpha)
@@ -58,7 +53,7 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
 
 def mixture_nll(y, mu, sigma, alpha):
     """Mean over the batch of the mixture's negative log-likelihood, a scalar."""
-    return -_ops().mean(mixture_log_likelihood(y, mu, sigma, alpha))
+    return -ops.mean(mixture_log_likelihood(y, mu, sigma, alpha))
 
 
 def dirichlet_prior(alpha, beta=2.0):
@@ -69,7 +64,6 @@ def dirichlet_prior(alpha, beta=2.0):
     every kernel); beta = 1 switches it off (the paper's "without prior" model). `beta` is a
     number or one value per kernel.
     """
-    ops = _ops()
     alpha = _as_tensor(alpha)
     if len(alpha.shape) != 2:
         raise ValueError(f"alpha must be (B, M), got shape {tuple(alpha.shape)}")

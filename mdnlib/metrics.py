@@ -146,13 +146,18 @@ def chi3_quantile(p):
     return np.interp(p, _CHI3_CDF_GRID, _CHI3_GRID)
 
 
+def most_likely_kernel(alphas):
+    """Index of the heaviest kernel, what a user without ground truth picks: alphas (..., M) -> (...,)."""
+    return np.argmax(np.asarray(alphas), axis=-1)
+
+
 def choose_kernel(means, alphas, target=None, rule="likely"):
     """One kernel per example: 'likely' (largest alpha) or 'best' (mean closest to target).
 
     means (..., M, D), alphas (..., M), target (..., D) -> indices (...,).
     """
     if rule == "likely":
-        return np.argmax(np.asarray(alphas), axis=-1)
+        return most_likely_kernel(alphas)
     if rule == "best":
         if target is None:
             raise ValueError("the 'best' kernel needs the ground truth target")

@@ -1,43 +1,45 @@
 """The networks of the paper (notebooks 03 and 05): Martinez's feature extractor with a
-single-regression head (the baseline) or a mixture density head (the MDN).
+single-regression head (the baseline) or a mixture density head (the MDN), in plain Keras 3.
 
-Everything computes what the original TensorFlow 1 code computes:
-- Linear layers are initialised truncated-normal * sqrt(2 / shape[0]) for weights AND biases
-  (the original `kaiming` initialiser: for a weight (fan_in, units) that is sqrt(2 / fan_in), for
-  a bias (units,) it is sqrt(2 / units));
-- "max-norm" clips each whole weight matrix to Frobenius norm 1 in the forward pass
-  (`W / max(||W||, 1)`), never the biases, and not in the mixing-coefficient layer. We apply
-  the factor to the layer's input, `(x / max(||W||, 1)) @ W`, which is the same function and
-  gradient but cheaper than rescaling the matrix at every step;
+The feature extractor is a chain of ordinary Keras layers: `Linear -> BatchNormalization ->
+ReLU -> Dropout` units, and residual blocks of two units joined by `Add`. It runs on any Keras
+backend (TensorFlow by default, JAX, PyTorch) and computes what the original TensorFlow 1 code
+computes:
+- `Linear` is `x @ W + b` with the original's initialiser, truncated-normal * sqrt(2 / shape[0])
+  for weights AND biases (for a weight (fan_in, units) that is sqrt(2 / fan_in), for a bias
+  (units,) sqrt(2 / units)), and its optional "max-norm": the whole weight matrix clipped to
+  Frobenius norm 1 in the forward pass (`W / max(||W||, 1)`), never the biases, never the
+  mixing-coefficient layer. (Keras's `max_norm` constraint differs: it acts per column, after
+  each update.) Batch normalisation has the original's momentum 0.99 and epsilon 1e-3;
 - mixture head: means (M x 48, linear; the 48*M outputs are read as (48, M), the original
-  layout, so its weights could be copied over), one isotropic sigma per kernel
-  `ELU(x) + 1` clipped to [1e-15, 1e15], mixing coefficients softmax clipped to [1e-8, 1].
-  The issue asks for "ELU + 1 with a small floor": the floor is the paper's 1e-15 (in float32
-  ELU(x) + 1 is either >= 6e-8 or exactly 0; the clip only catches the 0);
+  layout), one isotropic sigma per kernel `ELU(x) + 1` clipped to [1e-15, 1e15], mixing
+  coefficients softmax clipped to [1e-8, 1];
 - 4,498,682 trainable parameters for the paper configuration (`PAPER`).
 
 Every model is a `PoseNetwork` whose output is always a mixture, a dict of `mu` (B, M, 48),
 `sigma` (B, M) and `alpha` (B, M) in normalised units; the baseline is the case M = 1,
 alpha = 1, and its sigma is the RMS of its training residuals per coordinate (set by
 `mdnlib.train`, NaN before), the maximum-likelihood isotropic sigma of a fixed-variance
-Gaussian, so that baseline and MDN NLLs compare. The model carries its `ModelConfig` and the
-normalisation statistics of its training data, both saved in the `.keras` file; importing
-`mdnlib.models` registers the classes, so `load_model(path)` needs nothing else.
+Gaussian, so that baseline and MDN NLLs compare. A model trained with hidden joints
+(`miss_num`) starts with a `MissingJoints` layer that hides them, during training only. The
+model carries its `ModelConfig` and the normalisation statistics of its training data, both
+saved in the `.keras` file; importing `mdnlib.models` registers the classes, so
+`load_model(path)` needs nothing else.
 """
 import dataclasses
 import math
-import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from mdnlib import losses
-from mdnlib.config import import_tensorflow
+from mdnlib import losses, skeleton
+from mdnlib.config import import_keras
+from mdnlib.dataset import Normalizer
+from mdnlib.files import atomic_path
 
-tf = import_tensorflow()
-import keras  # noqa: E402  (after the quiet TensorFlow import)
-from keras import ops  # noqa: E402
+keras = import_keras()
+ops = keras.ops
 
 INPUT_DIM = 32    # 16 input joints x (x, y)
 OUTPUT_DIM = 48   # 16 non-root joints x (x, y, z)
@@ -56,6 +58,7 @@ class ModelConfig:
     dirichlet_beta: float = 2.0  # Dirichlet prior on alpha; 1.0 switches it off
     max_norm: bool = True        # whole-matrix max-norm in the forward pass
     batch_norm: bool = True
+    miss_num: int = 0            # limb joints hidden in every training example (0, 1 or 2)
 
     def __post_init__(self):
         problems = []
@@ -68,6 +71,8 @@ class ModelConfig:
             problems.append(f"dropout is the fraction of units dropped, in [0, 1), got {self.dropout}")
         if float(self.dirichlet_beta) < 1.0:
             problems.append(f"dirichlet_beta must be >= 1 (1 = no prior), got {self.dirichlet_beta}")
+        if self.miss_num not in (0, 1, 2):
+            problems.append(f"miss_num must be 0, 1 or 2 hidden limb joints, got {self.miss_num!r}")
         if problems:
             raise ValueError("invalid model configuration: " + "; ".join(problems))
 
@@ -105,7 +110,10 @@ PRESETS = {"paper": PAPER, "course": COURSE}
 
 @keras.saving.register_keras_serializable(package="mdnlib")
 class KaimingTruncatedNormal(keras.initializers.Initializer):
-    """Truncated normal (re-drawn beyond 2 std) with std sqrt(2 / shape[0]), as the original."""
+    """Truncated normal (re-drawn beyond 2 std) with std sqrt(2 / shape[0]), as the original.
+
+    Keras's `HeNormal` differs: it scales by fan-in for biases too and widens the std to undo
+    the truncation."""
 
     def __call__(self, shape, dtype=None):
         return keras.random.truncated_normal(shape, stddev=math.sqrt(2.0 / shape[0]), dtype=dtype)
@@ -128,138 +136,43 @@ class Linear(keras.layers.Layer):
         self.bias = self.add_weight(shape=(self.units,), initializer=init, name="bias")
 
     def call(self, x):
-        if self.max_norm:  # x @ (W / max(||W||_F, 1)) computed as (x / max(||W||_F, 1)) @ W
-            # l2_loss = sum(W^2) / 2 in one pass, no temporary copy of W (forward or backward)
-            x = x / ops.maximum(ops.sqrt(2.0 * tf.nn.l2_loss(self.kernel)), 1.0)
-        return dense(x, self.kernel.value, self.bias.value)
+        kernel = self.kernel
+        if self.max_norm:
+            kernel = kernel / ops.maximum(ops.sqrt(ops.sum(ops.square(kernel))), 1.0)
+        return ops.matmul(x, kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "max_norm": self.max_norm}
 
 
-@tf.custom_gradient
-def dense(x, kernel, bias):
-    """`x @ kernel + bias` (one fused kernel on CPU), with a faster input gradient for small batches.
-
-    On CPUs the usual input gradient, dy @ kernel^T with the transpose folded into the product,
-    ran 2-3x slower than the other products of a training step when the batch has at most half
-    as many rows as the layer has units (64 rows, 1024 units: 16 against 40-50 GFLOP/s,
-    `bench/matmul_shapes.py`). There the same numbers are formed as (kernel @ dy^T)^T.
-    """
-    def gradient(dy):
-        dx = tf.cond(2 * tf.shape(dy)[0] <= kernel.shape[-1],
-                     lambda: tf.transpose(tf.matmul(kernel, dy, transpose_b=True)),
-                     lambda: tf.matmul(dy, kernel, transpose_b=True))
-        return dx, tf.matmul(x, dy, transpose_a=True), tf.reduce_sum(dy, axis=0)
-
-    return tf.nn.bias_add(tf.matmul(x, kernel), bias), gradient
-
-
 @keras.saving.register_keras_serializable(package="mdnlib")
-class BatchNorm(keras.layers.Layer):
-    """Batch normalisation as the original's `tf.layers.batch_normalization` on 2D inputs.
+class MissingJoints(keras.layers.Layer):
+    """During training only: hide `miss_num` of the 8 limb joints of every example, drawn anew for
+    every batch (both coordinates become 0, the training mean). The paper's `--miss_num`, which
+    the original code parsed but never applied. At inference it passes inputs through."""
 
-    Training: normalise with the batch mean and (biased) variance, then scale and shift; the
-    moving statistics follow `moving = 0.99 moving + 0.01 batch`, with the same biased variance.
-    Inference: the moving statistics. On one device it uses TensorFlow's fused kernel (one pass
-    forward, one backward). Under `tf.distribute` with several replicas the statistics are
-    those of the global batch (all-reduced), so the replicas compute what one device would and
-    their moving statistics stay identical.
-    """
-
-    def __init__(self, momentum=0.99, epsilon=1e-3, **kwargs):
+    def __init__(self, miss_num, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
-
-    def build(self, input_shape):
-        size = (input_shape[-1],)
-        self.gamma = self.add_weight(shape=size, initializer="ones", name="gamma")
-        self.beta = self.add_weight(shape=size, initializer="zeros", name="beta")
-        self.moving_mean = self.add_weight(shape=size, initializer="zeros", trainable=False,
-                                           name="moving_mean")
-        self.moving_variance = self.add_weight(shape=size, initializer="ones", trainable=False,
-                                               name="moving_variance")
+        self.miss_num = int(miss_num)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        spread = np.zeros((len(skeleton.LIMB_INPUT_INDICES), INPUT_DIM), np.float32)
+        for limb, joint in enumerate(skeleton.LIMB_INPUT_INDICES):
+            spread[limb, 2 * joint:2 * joint + 2] = 1.0   # limb -> its x and y inputs
+        self.spread = spread
 
     def call(self, x, training=False):
-        if not training:
-            return tf.nn.batch_normalization(x, self.moving_mean.value, self.moving_variance.value,
-                                             self.beta.value, self.gamma.value, self.epsilon)
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            channels = x.shape[-1]
-            y, mean, variance, *_ = tf.compat.v1.nn.fused_batch_norm(
-                tf.reshape(x, (-1, 1, 1, channels)), self.gamma.value, self.beta.value,
-                epsilon=self.epsilon, is_training=True)
-            count = tf.cast(tf.shape(x)[0], x.dtype)
-            variance = variance * (count - 1.0) / count   # the kernel returns n/(n-1) x the batch variance
-            y = tf.reshape(y, tf.shape(x))
-        else:
-            mean, variance = _global_moments(x, context)
-            y = tf.nn.batch_normalization(x, mean, variance, self.beta.value, self.gamma.value, self.epsilon)
-        self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
-        self.moving_variance.assign(self.moving_variance * self.momentum + variance * (1.0 - self.momentum))
-        return y
+        if not training or self.miss_num == 0:
+            return x
+        scores = keras.random.uniform((ops.shape(x)[0], self.spread.shape[0]), seed=self.seed_generator)
+        threshold = ops.top_k(scores, self.miss_num)[0][:, -1:]     # the miss_num-th largest score
+        hidden = ops.cast(scores >= threshold, x.dtype)                # (B, 8), miss_num ones a row
+        return x * (1.0 - ops.matmul(hidden, ops.convert_to_tensor(self.spread, x.dtype)))
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
-
-
-def _global_moments(x, context):
-    """Mean and biased variance over the batches of all replicas (two passes, as on one device)."""
-    total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(x)[0], x.dtype))
-    mean = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(x, axis=0)) / total
-    squares = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(tf.square(x - mean), axis=0))
-    return mean, squares / total
-
-
-@keras.saving.register_keras_serializable(package="mdnlib")
-class LinearUnit(keras.layers.Layer):
-    """Linear -> BatchNorm (momentum 0.99, eps 1e-3) -> ReLU -> Dropout: Martinez's building unit."""
-
-    def __init__(self, units, dropout=0.5, max_norm=True, batch_norm=True, **kwargs):
-        super().__init__(**kwargs)
-        self.units, self.dropout_rate = int(units), float(dropout)
-        self.max_norm, self.batch_norm = bool(max_norm), bool(batch_norm)
-        self.linear = Linear(units, max_norm=max_norm, name="linear")
-        self.norm = BatchNorm(momentum=0.99, epsilon=1e-3, name="batch_norm") if batch_norm else None
-        self.drop = keras.layers.Dropout(dropout, name="dropout")
-
-    def build(self, input_shape):
-        self.linear.build(input_shape)
-        if self.norm is not None:
-            self.norm.build((*input_shape[:-1], self.units))
-
-    def call(self, x, training=False):
-        y = self.linear(x)
-        if self.norm is not None:
-            y = self.norm(y, training=training)
-        return self.drop(ops.relu(y), training=training)
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units, "dropout": self.dropout_rate,
-                "max_norm": self.max_norm, "batch_norm": self.batch_norm}
-
-
-@keras.saving.register_keras_serializable(package="mdnlib")
-class ResidualBlock(keras.layers.Layer):
-    """Two LinearUnits plus the skip connection: `x + unit2(unit1(x))`."""
-
-    def __init__(self, units, dropout=0.5, max_norm=True, batch_norm=True, **kwargs):
-        super().__init__(**kwargs)
-        self.options = dict(units=int(units), dropout=float(dropout), max_norm=bool(max_norm),
-                            batch_norm=bool(batch_norm))
-        self.unit1 = LinearUnit(**self.options, name="unit1")
-        self.unit2 = LinearUnit(**self.options, name="unit2")
-
-    def build(self, input_shape):
-        self.unit1.build(input_shape)
-        self.unit2.build((*input_shape[:-1], self.options["units"]))
-
-    def call(self, x, training=False):
-        return x + self.unit2(self.unit1(x, training=training), training=training)
-
-    def get_config(self):
-        return {**super().get_config(), **self.options}
+        return {**super().get_config(), "miss_num": self.miss_num}
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
@@ -314,41 +227,40 @@ class RegressionHead(keras.layers.Layer):
 
 # ---- the model ---------------------------------------------------------------------------------
 
+def _unit(x, config, name):
+    """Martinez's building unit: Linear -> BatchNormalization -> ReLU -> Dropout."""
+    x = Linear(config.width, max_norm=config.max_norm, name=f"{name}_linear")(x)
+    if config.batch_norm:
+        x = keras.layers.BatchNormalization(momentum=0.99, epsilon=1e-3, name=f"{name}_batch_norm")(x)
+    x = keras.layers.ReLU(name=f"{name}_relu")(x)
+    return keras.layers.Dropout(config.dropout, name=f"{name}_dropout")(x)
+
+
 @keras.saving.register_keras_serializable(package="mdnlib")
 class PoseNetwork(keras.Model):
     """2D pose (B, 32) normalised -> mixture over 3D poses {mu, sigma, alpha}, normalised units.
 
-    `model_config`: a ModelConfig; `normalization`: the Normalizer statistics of the training
-    data (`Normalizer.to_dict()`), saved with the model (see the `normalizer` property).
-    Its loss (`compute_loss`, used by `fit`): MDN: mixture NLL + Dirichlet prior; baseline: the
-    mean squared error of Martinez et al.
+    A functional Keras model (`model.summary()` lists its layers). `model_config`: a ModelConfig;
+    `normalization`: the Normalizer statistics of the training data (`Normalizer.to_dict()`),
+    saved with the model (see the `normalizer` property). Its loss (`compute_loss`, used by
+    `fit`): MDN: mixture NLL + Dirichlet prior; baseline: the mean squared error of Martinez et al.
     """
 
-    def __init__(self, model_config=None, normalization=None, **kwargs):
-        super().__init__(**kwargs)
+    def __init__(self, model_config=None, normalization=None, name=None, **kwargs):
         if isinstance(model_config, dict):
             model_config = ModelConfig.from_dict(model_config)
-        self.model_config = model_config or ModelConfig()
+        config = model_config or ModelConfig()
+        inputs = keras.Input((INPUT_DIM,), name="pose_2d")
+        x = MissingJoints(config.miss_num, name="missing_joints")(inputs) if config.miss_num else inputs
+        x = _unit(x, config, "stem")
+        for i in range(config.blocks):
+            y = _unit(_unit(x, config, f"block{i}_unit1"), config, f"block{i}_unit2")
+            x = keras.layers.Add(name=f"block{i}_add")([x, y])
+        head = (MixtureHead(config.num_kernels, max_norm=config.max_norm, name="mixture_head")
+                if config.kind == "mdn" else RegressionHead(max_norm=config.max_norm, name="regression_head"))
+        super().__init__(inputs, head(x), name=name or f"{config.kind}_network", **kwargs)
+        self.model_config = config
         self.normalization = _plain_statistics(normalization)
-        c = self.model_config
-        unit = dict(units=c.width, dropout=c.dropout, max_norm=c.max_norm, batch_norm=c.batch_norm)
-        self.stem = LinearUnit(**unit, name="stem")
-        self.residual_blocks = [ResidualBlock(**unit, name=f"block{i}") for i in range(c.blocks)]
-        self.head = (MixtureHead(c.num_kernels, max_norm=c.max_norm, name="mixture_head") if c.kind == "mdn"
-                     else RegressionHead(max_norm=c.max_norm, name="regression_head"))
-
-    def build(self, input_shape):
-        self.stem.build(input_shape)
-        feature_shape = (*input_shape[:-1], self.model_config.width)
-        for block in self.residual_blocks:
-            block.build(feature_shape)
-        self.head.build(feature_shape)
-
-    def call(self, x, training=False):
-        features = self.stem(x, training=training)
-        for block in self.residual_blocks:
-            features = block(features, training=training)
-        return self.head(features)
 
     def loss_terms(self, y, output):
         """The training loss and its parts, as scalars: {"loss", "nll", "prior"} or {"loss", "mse"}."""
@@ -361,29 +273,35 @@ class PoseNetwork(keras.Model):
         return {"loss": nll + prior, "nll": nll, "prior": prior}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # scaled by 1 / replicas under tf.distribute, as Keras does for compiled losses
-        return _scale_for_replicas(self.loss_terms(y, y_pred)["loss"])
+        return self.loss_terms(y, y_pred)["loss"]
 
     @property
     def normalizer(self):
         """The training data's `mdnlib.dataset.Normalizer`, or None if the model has none."""
         if self.normalization is None:
             return None
-        from mdnlib.dataset import Normalizer
         return Normalizer.from_dict(self.normalization, origin=f"model {self.name}")
 
     def set_normalizer(self, normalizer):
         """Store a Normalizer's statistics in the model (they are saved with it)."""
         self.normalization = _plain_statistics(normalizer.to_dict())
 
+    @property
+    def head(self):
+        """The output layer: a MixtureHead, or a RegressionHead for the baseline."""
+        return self.layers[-1]
+
+    def set_residual_sigma(self, value):
+        """A baseline's sigma, the RMS training residual per coordinate (see `mdnlib.train`)."""
+        self.head.residual_rms.assign(value)
+
     def get_config(self):
-        return {**super().get_config(), "model_config": self.model_config.to_dict(),
+        return {"name": self.name, "model_config": self.model_config.to_dict(),
                 "normalization": self.normalization}
 
-
-def _scale_for_replicas(loss):
-    from keras.src.losses.loss import scale_loss_for_distribution
-    return scale_loss_for_distribution(loss)
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
 
 def _plain_statistics(stats):
@@ -396,18 +314,14 @@ def _plain_statistics(stats):
 # ---- public API --------------------------------------------------------------------------------
 
 def build_model(config=None, normalizer=None, seed=None):
-    """A built (weights created) PoseNetwork for a ModelConfig, a preset name or a dict.
+    """A PoseNetwork for a ModelConfig, a preset name or a dict.
 
     `normalizer`: a `mdnlib.dataset.Normalizer` stored in the model; `seed`: seeds Keras first,
     for reproducible initial weights.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    config = as_config(config)
-    model = PoseNetwork(config, normalization=normalizer.to_dict() if normalizer is not None else None,
-                        name=f"{config.kind}_network")
-    model.build((None, INPUT_DIM))
-    return model
+    return PoseNetwork(as_config(config), normalization=normalizer.to_dict() if normalizer is not None else None)
 
 
 def as_config(config):
@@ -446,22 +360,7 @@ def predict_mixture(model, x, batch_size=4096):
         return (np.zeros((0, m, OUTPUT_DIM), np.float32), np.zeros((0, m), np.float32),
                 np.zeros((0, m), np.float32))
     out = model.predict(x, batch_size=batch_size, verbose=0)
-    return out["mu"], out["sigma"], out["alpha"]
-
-
-def sigma_to_mm(sigma, std_3d):
-    """Isotropic sigma in normalised units -> mm.
-
-    In normalised units every coordinate d has been divided by its own std_3d[d] (mm), so one
-    sigma s means a std of s * std_3d[d] mm along coordinate d: not isotropic in mm. We report
-    the isotropic sigma in mm with the same expected squared distance,
-    s_mm = s * sqrt(mean_d std_3d[d]^2) (the RMS of the 48 stds), so that
-    E||y - mu||^2 = 48 s_mm^2 holds in mm as it does in normalised units.
-    """
-    std_3d = np.asarray(std_3d, dtype=np.float64).reshape(-1)
-    if std_3d.shape != (OUTPUT_DIM,):
-        raise ValueError(f"std_3d must hold {OUTPUT_DIM} numbers, got {std_3d.size}")
-    return np.asarray(sigma, dtype=np.float64) * math.sqrt(np.mean(std_3d ** 2))
+    return (*(np.asarray(out[key]) for key in ("mu", "sigma", "alpha")),)
 
 
 def save_model(model, path, include_optimizer=True):
@@ -472,39 +371,28 @@ def save_model(model, path, include_optimizer=True):
     path = Path(path)
     if path.suffix != ".keras":
         raise ValueError(f"{path}: a model file must end in .keras")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(handle)
-    try:
-        if include_optimizer or getattr(model, "optimizer", None) is None:
-            model.save(temporary, overwrite=True)
-        else:
-            copy = PoseNetwork.from_config(model.get_config())
-            copy.build((None, INPUT_DIM))
-            copy.set_weights(model.get_weights())
-            copy.save(temporary, overwrite=True)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if not include_optimizer and getattr(model, "optimizer", None) is not None:
+        copy = PoseNetwork.from_config(model.get_config())
+        copy.set_weights(model.get_weights())
+        model = copy
+    with atomic_path(path) as temporary:
+        model.save(temporary)
 
 
-def load_model(path, compile=False):
+def load_model(path):
     """Read a model written by `save_model` (or `model.save`), with its configuration and
-    normalisation statistics; ready for prediction.
-
-    compile=True also restores the optimizer and its state from a training checkpoint (this is
-    how `mdnlib.train` resumes a run).
-    """
+    normalisation statistics; ready for prediction, on any backend."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file (train one with 'python -m mdnlib train')")
-    if compile:
-        import mdnlib.train  # noqa: F401  (registers the optimizer that checkpoints are saved with)
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a .keras model file (empty, truncated or another format?); "
+                         "copy it again, or retrain it with 'python -m mdnlib train'")
     try:
-        model = keras.saving.load_model(path, compile=compile)
-    except (ValueError, OSError, KeyError) as error:
-        raise ValueError(f"{path}: not a readable mdnlib model: {error}") from None
+        model = keras.saving.load_model(path, compile=False)
+    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path}: not a readable mdnlib model ({error}); copy it again, or retrain it "
+                         "with 'python -m mdnlib train'") from None
     if not isinstance(model, PoseNetwork):
         raise ValueError(f"{path}: holds a {type(model).__name__}, not an mdnlib PoseNetwork")
     return model

@@ -239,9 +239,8 @@ def _mlp_1d(keras, outputs, hidden):
 def build_regression_1d(hidden=32):
     """A small network x -> t trained with the squared error: it predicts the average of the
     valid answers (notebook 04)."""
-    from mdnlib.config import import_tensorflow
-    import_tensorflow()
-    import keras
+    from mdnlib.config import import_keras
+    keras = import_keras()
     inputs, h = _mlp_1d(keras, 1, hidden)
     model = keras.Model(inputs, keras.layers.Dense(1)(h), name="regression_1d")
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
@@ -255,9 +254,8 @@ def build_mdn_1d(num_kernels=5, hidden=32, beta=1.0, sigma_floor=1e-3):
     softmax. Trained on the mixture NLL of `mdnlib.losses` plus the Dirichlet prior with `beta`
     (1 = no prior).
     """
-    from mdnlib.config import import_tensorflow
-    import_tensorflow()
-    import keras
+    from mdnlib.config import import_keras
+    keras = import_keras()
 
     from mdnlib import losses
 

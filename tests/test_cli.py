@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdnlib import cli, inference
+from mdnlib import cli, inference, models, train
 from mdnlib.config import SHARED_CMU_DIR
 
 PARSED = cli.build_parser()
@@ -134,7 +134,6 @@ def test_data_errors_name_the_folder(capsys, tmp_path):
 @pytest.fixture(scope="module")
 def tiny_mdn(tmp_path_factory):
     """An untrained 3-kernel MDN saved like a training run: enough for predict's plumbing."""
-    from mdnlib import models
     from mdnlib.dataset import Normalizer
 
     rng = np.random.default_rng(0)
@@ -159,7 +158,6 @@ def test_predict_writes_hypotheses_in_mm(tiny_mdn, tmp_path, capsys):
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-5)
     assert np.all(sigmas > 0)
     # the same numbers by hand: normalise, run the network, un-normalise
-    from mdnlib import models
     mu, sigma, _ = models.predict_mixture(model, normalizer.normalize_2d(poses_2d))
     np.testing.assert_allclose(hypotheses[:, :, 1:].reshape(7, 3, 48),
                                mu * normalizer.std_3d + normalizer.mean_3d, rtol=1e-4, atol=1e-2)
@@ -391,7 +389,7 @@ def test_test_prints_the_table_and_writes_json_that_agrees_with_training(quick, 
     printed = capsys.readouterr().out
     assert "best of 3 hypotheses" in printed and "of synthetic" in printed and "P2 (mm)" in printed
     results = json.loads(out.read_text())
-    history = json.loads((runs / "mdn" / "history.json").read_text())
+    history = train.read_history(runs / "mdn")
     best = min(history, key=lambda h: h["val_mpjpe"])      # best.keras is the best epoch's model
     assert results["p1"]["all_frames"] == pytest.approx(best["val_mpjpe"], rel=1e-3)
     assert results["nll"] == pytest.approx(best["val_nll"], rel=1e-3)
@@ -436,9 +434,8 @@ def test_predict_with_a_baseline_gives_one_hypothesis_and_no_tensorflow_noise(ru
         np.testing.assert_array_equal(out["hypotheses"][:, :, 0], 0.0)
         np.testing.assert_allclose(out["weights"], 1.0)
         sigma = out["sigmas"]
-    history = __import__("json").loads((runs / "baseline" / "history.json").read_text())
-    from mdnlib import models
-    std_3d = models.load_model(runs / "baseline" / "best.keras").normalizer.std_3d
+    history = train.read_history(runs / "baseline")
+    normalizer = models.load_model(runs / "baseline" / "best.keras").normalizer
     # the baseline's sigma is its RMS training residual, in mm
-    np.testing.assert_allclose(sigma, models.sigma_to_mm(history[0]["sigma"], std_3d), rtol=1e-5)
+    np.testing.assert_allclose(sigma, normalizer.sigma_to_mm(history[0]["sigma"]), rtol=1e-5)
     assert np.all(sigma > 0)

@@ -4,7 +4,6 @@ import pytest
 
 from mdnlib import dataset, skeleton
 from mdnlib.camera import h36m_cameras
-from mdnlib.config import import_tensorflow
 from mdnlib.poseset import PoseSet
 
 LIMB_COORDS = np.sort(np.concatenate([2 * skeleton.LIMB_INPUT_INDICES, 2 * skeleton.LIMB_INPUT_INDICES + 1]))
@@ -159,61 +158,6 @@ def test_masking_zero_and_bad_miss_num():
     assert np.array_equal(dataset.mask_missing_joints(x, 0, np.random.default_rng(0)), x)
     with pytest.raises(ValueError, match="miss_num"):
         dataset.mask_missing_joints(x, 3, np.random.default_rng(0))
-
-
-def test_tf_masking_same_semantics():
-    tf = import_tensorflow()
-    x = np.random.default_rng(0).normal(size=(4000, 32)).astype(np.float32) + 10
-    masked = dataset.mask_missing_joints_tf(tf.constant(x), 2, tf.constant([1, 2])).numpy()
-    zero = masked == 0
-    assert np.all(zero.sum(axis=1) == 4)
-    assert np.all(zero[:, 0::2] == zero[:, 1::2])
-    assert not zero[:, np.setdiff1d(np.arange(32), LIMB_COORDS)].any()
-    assert np.array_equal(masked[~zero], x[~zero])
-    assert np.allclose(zero[:, 2 * skeleton.LIMB_INPUT_INDICES].mean(axis=0), 2 / 8, atol=0.03)
-
-
-def _epochs(dataset_, count):
-    return [[(bx.numpy(), by.numpy()) for bx, by in dataset_] for _ in range(count)]
-
-
-def test_tf_dataset_shuffles_and_masks_anew_every_epoch():
-    n = 100
-    x = np.random.default_rng(0).normal(size=(n, 32)).astype(np.float32) + 10
-    x[:, 0] = np.arange(1, n + 1)  # the root's x (never masked, never 0) identifies the example
-    y = np.zeros((n, 48), np.float32)
-    y[:, 0] = x[:, 0]
-    epochs = _epochs(dataset.make_tf_dataset(x, y, batch_size=32, miss_num=1, seed=7), 2)
-    masks, orders = [], []
-    for batches in epochs:
-        assert [len(bx) for bx, _ in batches] == [32, 32, 32, 4]
-        bx = np.concatenate([b[0] for b in batches])
-        by = np.concatenate([b[1] for b in batches])
-        order = bx[:, 0].astype(int) - 1
-        assert sorted(order) == list(range(n))           # every example once
-        assert np.array_equal(by[:, 0], bx[:, 0])         # targets stay with their inputs
-        assert np.all((bx == 0).sum(axis=1) == 2)         # one joint hidden per example
-        orders.append(order)
-        masks.append((bx == 0)[np.argsort(order)])
-    assert not np.array_equal(orders[0], orders[1])       # reshuffled
-    assert not np.array_equal(masks[0], masks[1])         # masking resampled
-    again = _epochs(dataset.make_tf_dataset(x, y, batch_size=32, miss_num=1, seed=7), 1)[0]
-    assert np.array_equal(np.concatenate([b[0] for b in again]), np.concatenate([b[0] for b in epochs[0]]))
-
-
-def test_tf_dataset_in_order_without_masking():
-    x = np.arange(10 * 32, dtype=np.float32).reshape(10, 32)
-    pipeline = dataset.make_tf_dataset(x, batch_size=4, shuffle=False, drop_remainder=True)
-    batches = [b.numpy() for b in pipeline]
-    assert len(batches) == 2 and np.array_equal(np.concatenate(batches), x[:8])
-    with pytest.raises(ValueError, match="differ in length"):
-        dataset.make_tf_dataset(x, np.zeros((9, 48)))
-
-
-def test_tf_dataset_does_not_autotune():
-    # tf.data's autotuning made whole epochs run at 60% speed, at random, on 2-core machines
-    pipeline = dataset.make_tf_dataset(np.zeros((8, 32), np.float32), np.zeros((8, 48), np.float32))
-    assert pipeline.options().autotune.enabled is False
 
 
 def test_export_npz_keys_shapes_values(tmp_path):

@@ -78,7 +78,7 @@ def test_mixture_pdf_integrates_to_one_and_sampling_follows_the_weights():
 def test_toy_networks_output_a_valid_mixture_and_a_finite_loss():
     from mdnlib import config, losses
 
-    config.import_tensorflow()
+    config.import_keras()
     config.set_seed(0)
     model = toy.build_mdn_1d(num_kernels=4, beta=2.0)
     mu, sigma, alpha = toy.split_mixture(model.predict(np.array([-5.0, 0.5, 50.0]), verbose=0))

@@ -1,4 +1,5 @@
-"""Training: learning, files, resume after a kill, determinism, tf.distribute, fused Adam."""
+"""Training: learning, its files, resume after a kill or Ctrl-C, settings kept, one writer per
+folder, seeded runs identical. Runs on whichever Keras backend is active."""
 import json
 import os
 import signal
@@ -10,11 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from mdnlib import models, train
-from mdnlib.config import PROJECT_DIR, import_tensorflow
+from mdnlib import evaluation, models, train
+from mdnlib.config import PROJECT_DIR, import_keras
 
-tf = import_tensorflow()
-import keras  # noqa: E402
+keras = import_keras()
 
 TINY = models.ModelConfig(width=32, blocks=1, num_kernels=3)
 
@@ -34,9 +34,10 @@ X, Y, NORMALIZER = namespace["x"], namespace["y"], namespace["normalizer"]
 
 
 def run_python(code, *args, timeout=240):
-    """Run code in a fresh interpreter (for TensorFlow settings that must precede its start)."""
+    """Run code in a fresh interpreter (same backend as this one)."""
     return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], cwd=PROJECT_DIR,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "KERAS_BACKEND": keras.config.backend()})
 
 
 def test_training_learns_and_writes_its_files(tmp_path):
@@ -47,22 +48,20 @@ def test_training_learns_and_writes_its_files(tmp_path):
     assert history[-1]["val_mpjpe"] < history[0]["val_mpjpe"]
     assert np.isfinite(history[-1]["val_nll"])
     assert history[0]["learning_rate"] == pytest.approx(1e-2 * 0.96 ** (32 / 100_000), rel=1e-5)
-    assert json.loads((tmp_path / "history.json").read_text()) == history
-    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["epoch_0006.keras"]
-    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    assert train.read_history(tmp_path) == history
+    assert sorted(p.name for p in (tmp_path / "backup").iterdir() if not p.name.endswith(".bkp")) == \
+        ["latest.weights.h5", "training_metadata.json"]
+    assert train.RunFolder(tmp_path).epochs_done() == 6
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["model"] == TINY.to_dict() and run["batch_size"] == 32
+    assert run["backend"] == keras.config.backend()
     final = models.load_model(tmp_path / "final.keras")
     for a, b in zip(models.predict_mixture(final, X[:8]), models.predict_mixture(model, X[:8])):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(final.normalizer.std_3d, NORMALIZER.std_3d)
-    checkpoint = tmp_path / "checkpoints" / "epoch_0006.keras"
-    np.testing.assert_array_equal(models.predict_mixture(models.load_model(checkpoint), X[:8])[0],
-                                  models.predict_mixture(model, X[:8])[0])
-    assert int(models.load_model(checkpoint, compile=True).optimizer.iterations) == 6 * 1024 // 32
     best = min(history, key=lambda h: h["val_mpjpe"])
-    best_model = models.load_model(tmp_path / "best.keras")
-    metrics = train.validation_metrics(best_model, X[:256], Y[:256], NORMALIZER)
+    metrics = evaluation.validation_metrics(models.load_model(tmp_path / "best.keras"), X[:256], Y[:256],
+                                            NORMALIZER)
     assert metrics["val_mpjpe"] == pytest.approx(best["val_mpjpe"], rel=1e-6)
 
 
@@ -70,7 +69,7 @@ def test_validation_metrics_are_best_of_m_in_mm():
     model = models.build_model(TINY, seed=0)
     mu, sigma, alpha = models.predict_mixture(model, X[:50])
     target = mu[:, 1] + 0.01                                  # kernel 1 is 0.01 z-units from the target
-    result = train.validation_metrics(model, X[:50], target, NORMALIZER)
+    result = evaluation.validation_metrics(model, X[:50], target, NORMALIZER)
     # every coordinate 0.01 * 80 mm off: sqrt(3) * 0.8 mm per joint, over 16 of 17 joints (root exact)
     assert result["val_mpjpe"] == pytest.approx(np.sqrt(3) * 0.8 * 16 / 17, rel=1e-4)
 
@@ -84,31 +83,54 @@ def test_baseline_gets_its_residual_sigma(tmp_path):
     assert sigma[0, 0] == pytest.approx(np.sqrt(np.mean((mu[:, 0] - Y) ** 2)), rel=1e-4)
     assert history[0]["sigma"] == pytest.approx(sigma[0, 0], rel=1e-6)
     assert np.isfinite(history[0]["val_nll"])
+    np.testing.assert_array_equal(models.predict_mixture(models.load_model(tmp_path / "final.keras"), X[:4])[1],
+                                  sigma[:4])
 
 
-def test_fused_adam_equals_keras_adam():
-    variables = [keras.Variable(np.linspace(-1, 1, 12).reshape(3, 4).astype("float32"))]
-    twins = [keras.Variable(v.numpy()) for v in variables]
-    fused = train.FusedAdam(1e-2, **train.ADAM)
-    plain = keras.optimizers.Adam(1e-2, **train.ADAM)
-    for step in range(5):
-        grad = [tf.constant(np.cos(np.arange(12) + step).reshape(3, 4), tf.float32)]
-        fused.apply_gradients(zip(grad, variables))
-        plain.apply_gradients(zip(grad, twins))
-    np.testing.assert_allclose(variables[0].numpy(), twins[0].numpy(), rtol=0, atol=1e-6)  # float rounding
-    assert not np.allclose(variables[0].numpy(), np.linspace(-1, 1, 12).reshape(3, 4))
+def test_the_optimizer_is_kerass_adam_with_the_papers_decay():
+    optimizer = train.make_optimizer()
+    assert type(optimizer) is keras.optimizers.Adam
+    assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.9, 0.999, 1e-8)
+    schedule = optimizer.learning_rate if callable(optimizer.learning_rate) else optimizer._learning_rate
+    assert float(schedule(100_000)) == pytest.approx(1e-3 * 0.96, rel=1e-6)
 
 
-def test_resume_refuses_another_configuration(tmp_path):
+def test_resume_refuses_other_settings(tmp_path):
     train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32, verbose=0)
-    with pytest.raises(ValueError, match="holds a run of"):
-        train.train(TINY.replace(width=16), X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=2,
-                    batch_size=32, verbose=0)
+    for change, named in [({"model_or_config": TINY.replace(width=16)}, "'width': 32"),
+                          ({"batch_size": 16}, "batch_size 32 -> 16"),
+                          ({"learning_rate": 0.1}, "learning_rate 0.001 -> 0.1"),
+                          ({"seed": 5}, "seed 0 -> 5"),
+                          ({"model_or_config": TINY.replace(miss_num=1)}, "'miss_num': 0")]:
+        options = {"model_or_config": TINY, "batch_size": 32, **change}
+        with pytest.raises(ValueError, match="holds a run started with other settings") as error:
+            train.train(x_train=X[:64], y_train=Y[:64], x_val=None, y_val=None, normalizer=NORMALIZER,
+                        train_dir=tmp_path, epochs=2, verbose=0, **options)
+        assert named in str(error.value) and "repeat its settings" in str(error.value)
+    assert train.RunFolder(tmp_path).epochs_done() == 1          # nothing was changed
+    _, history = train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=2, batch_size=32,
+                             verbose=0)                          # more epochs: allowed
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_a_new_run_replaces_the_results_of_a_finished_one(tmp_path):
+    train.train(TINY, X[:64], Y[:64], X[:32], Y[:32], NORMALIZER, tmp_path, epochs=2, batch_size=32, verbose=0)
+    best_before = (tmp_path / "best.keras").stat().st_mtime_ns
+    _, history = train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32,
+                             resume=False, verbose=0)
+    assert [h["epoch"] for h in history] == [1]
+    assert (tmp_path / "best.keras").stat().st_mtime_ns != best_before     # not the old run's model
 
 
 def test_bad_arrays_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"x \(N, 32\) and y \(N, 48\)"):
         train.train(TINY, X[:, :30], Y, None, None, NORMALIZER, tmp_path, epochs=1)
+
+
+def test_load_or_train_loads_a_pretrained_model_with_its_history(capsys):
+    model, history = train.load_or_train("mdn", TINY, None, epochs=1, batch_size=32)
+    assert model.model_config.kind == "mdn" and len(history) == 8
+    assert "mdn: loaded" in capsys.readouterr().out
 
 
 CHILD = DATA + """
@@ -117,7 +139,7 @@ from mdnlib import models, train
 
 class Report(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
-        print("START", int(self.model.optimizer.iterations.numpy()), flush=True)
+        print("START", int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)), flush=True)
     def on_epoch_begin(self, epoch, logs=None):
         print("EPOCH", epoch, flush=True)
         if epoch >= 1 and sys.argv[2] == "slow":
@@ -129,72 +151,88 @@ print("DONE", flush=True)
 """
 
 
+def _start_child(folder, mode):
+    return subprocess.Popen([sys.executable, "-c", CHILD, str(folder), mode], cwd=PROJECT_DIR,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "KERAS_BACKEND": keras.config.backend()})
+
+
+def _wait_for(child, line, seconds=180):
+    lines, deadline = [], time.time() + seconds
+    while line not in lines and time.time() < deadline:
+        lines.append(child.stdout.readline().strip())
+    assert line in lines, lines
+
+
 @pytest.mark.slow
 def test_a_killed_run_resumes_at_the_next_epoch(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path), "slow"], cwd=PROJECT_DIR,
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    child = _start_child(tmp_path, "slow")
     try:
-        lines = []
-        deadline = time.time() + 180
-        while "EPOCH 1" not in lines and time.time() < deadline:   # epoch 1 begins after checkpoint 1
-            lines.append(child.stdout.readline().strip())
-        assert "EPOCH 1" in lines, lines
+        _wait_for(child, "EPOCH 1")                  # epoch 1 begins after the backup of epoch 0
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.kill()
         child.wait()
-    first_epoch = json.loads((tmp_path / "history.json").read_text())
+    first_epoch = train.read_history(tmp_path)
     assert [h["epoch"] for h in first_epoch] == [1]
     resumed = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), "fast"], cwd=PROJECT_DIR,
-                             capture_output=True, text=True, timeout=180)
+                             capture_output=True, text=True, timeout=180,
+                             env={**os.environ, "KERAS_BACKEND": keras.config.backend()})
     lines = resumed.stdout.split("\n")
     assert lines[:2] == ["START 32", "EPOCH 1"], resumed.stdout + resumed.stderr   # 1024 / 32 steps done
     assert "DONE" in lines
-    history = json.loads((tmp_path / "history.json").read_text())
+    history = train.read_history(tmp_path)
     assert [h["epoch"] for h in history] == [1, 2, 3] and history[0] == first_epoch[0]
-    assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["epoch_0003.keras"]
 
 
 @pytest.mark.slow
-def test_deterministic_mode_gives_identical_weights(tmp_path):
+def test_ctrl_c_on_the_command_line_says_how_to_resume(tmp_path):
+    code = """
+    import sys, time, keras
+    from mdnlib import cli, train
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+    original = train.train
+    train.train = lambda *a, **k: original(*a, **{**k, "callbacks": [Stop()]})
+    sys.exit(cli.main(["train", "--train_dir", sys.argv[1], "--epochs", "3", "--width", "16"]))
+    """
+    result = run_python(code, tmp_path, timeout=400)
+    assert result.returncode == 130, result.stderr[-2000:]
+    assert "1 finished epochs are saved in" in result.stderr and "rerun the same command" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_two_trainings_cannot_share_a_folder(tmp_path):
+    child = _start_child(tmp_path, "slow")
+    try:
+        _wait_for(child, "EPOCH 1")
+        with pytest.raises(RuntimeError, match="another training is writing into this folder"):
+            train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32,
+                        verbose=0)
+    finally:
+        child.kill()
+        child.wait()
+    train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32,
+                resume=False, verbose=0)                  # the lock goes with its process
+
+
+@pytest.mark.slow
+def test_seeded_runs_give_identical_weights(tmp_path):
     result = run_python(DATA + """
     import sys
     import numpy as np
     from mdnlib import models, train
     weights = []
     for run in ("a", "b"):
-        model, _ = train.train(models.ModelConfig(width=32, blocks=1, num_kernels=3), x, y, None, None,
-                               normalizer, sys.argv[1] + run, epochs=2, batch_size=32, miss_num=2,
-                               seed=3, deterministic=True, verbose=0)
+        model, _ = train.train(models.ModelConfig(width=32, blocks=1, num_kernels=3, miss_num=2), x, y, None,
+                               None, normalizer, sys.argv[1] + run, epochs=2, batch_size=32, seed=3, verbose=0)
         weights.append(model.get_weights())
     print("IDENTICAL" if all(np.array_equal(a, b) for a, b in zip(*weights)) else "DIFFERENT")
     """.replace("\n    ", "\n"), tmp_path / "run")
     assert result.stdout.strip().endswith("IDENTICAL"), result.stdout + result.stderr
-
-
-@pytest.mark.slow
-def test_training_runs_under_a_mirrored_strategy_on_two_devices(tmp_path):
-    result = run_python("""
-    import tensorflow as tf
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    """ + DATA.replace("\n", "\n    ") + """
-    import json, sys
-    from mdnlib import models, train
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    model, history = train.train(models.ModelConfig(width=32, blocks=1, num_kernels=3), x, y, x[:128],
-                                 y[:128], normalizer, sys.argv[1], epochs=3, batch_size=64,
-                                 learning_rate=1e-2, strategy=strategy, verbose=0)
-    loaded = models.load_model(sys.argv[1] + "/final.keras")
-    same = bool(np.allclose(models.predict_mixture(loaded, x[:8])[0],
-                            models.predict_mixture(model, x[:8])[0]))
-    print(json.dumps({"replicas": strategy.num_replicas_in_sync, "loss": [h["loss"] for h in history],
-                      "val_nll": history[-1]["val_nll"], "same": same}))
-    """, tmp_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().split("\n")[-1])
-    assert report["replicas"] == 2 and report["same"]
-    assert report["loss"][-1] < report["loss"][0] and np.isfinite(report["val_nll"])
 
 
 def test_steps_per_call_divide_the_epoch_when_possible():
