@@ -78,8 +78,6 @@ def find_pretrained(name):
 
 def load_trained(path):
     """Load a trained model from a .keras file or a training folder (see `find_model_file`)."""
-    from mdnlib import models
-
     return models.load_model(check_model_file(find_model_file(path)))
 
 
