@@ -5,17 +5,25 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The course's JupyterLab defaults (no pop-up asking about Jupyter news), in the venv's JupyterLab
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/mdn-course.json
 
-.PHONY: lab test install bench student report browser-test clean-nb clean
+.PHONY: lab lab-settings test install bench student report browser-test clean-nb clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(LAB_SETTINGS)
 
-lab: $(STAMP)
+$(LAB_SETTINGS): etc/jupyterlab-overrides.json
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lab-settings: $(LAB_SETTINGS)
+
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_overview.ipynb
 
 test: $(STAMP)

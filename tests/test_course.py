@@ -1,4 +1,10 @@
-"""Classroom tooling: student copies, clean notebooks; the committed notebooks are clean."""
+"""Classroom tooling: student copies, clean notebooks; the committed notebooks are clean; the
+course's JupyterLab settings."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
@@ -79,3 +85,31 @@ def test_command_line_clean_and_student(tmp_path, capsys):
 def test_committed_notebooks_are_clean(path):
     problems = course.notebook_problems(nbformat.read(path, as_version=4))
     assert not problems, f"{path.name}: {'; '.join(problems)} (run `make clean-nb`)"
+
+
+def test_make_lab_installs_settings_without_the_jupyter_news_pop_up(tmp_path):
+    """`make lab` (and `make install`) put the course's defaults into the venv's JupyterLab, which
+    then neither asks about nor fetches Jupyter news: JupyterLab's own settings code reads them."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from jupyterlab.commands import get_app_dir
+    from jupyterlab_server.settings_utils import get_settings
+
+    from mdnlib.config import PROJECT_DIR
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    plugin = "@jupyterlab/apputils-extension:notification"
+    schemas_dir = str(Path(get_app_dir()) / "schemas")
+    app_settings = tmp_path / "venv" / "share" / "jupyter" / "lab" / "settings"
+
+    def defaults():
+        settings, _ = get_settings(str(app_settings), schemas_dir, str(tmp_path / "user"), plugin)
+        return {key: value["default"] for key, value in settings["schema"]["properties"].items()}
+
+    assert defaults()["fetchNews"] == "none"          # JupyterLab's own default: ask with a pop-up
+    subprocess.run(["make", "--no-print-directory", "lab-settings", f"VENV={tmp_path / 'venv'}"],
+                   cwd=PROJECT_DIR, check=True, capture_output=True)
+    assert defaults()["fetchNews"] == "false" and defaults()["checkForUpdates"] is False
+    installed = json.loads(next(app_settings.glob("overrides.d/*.json")).read_text())
+    original, _ = get_settings(str(tmp_path / "none"), schemas_dir, str(tmp_path / "user"), plugin)
+    jsonschema.validate(installed[plugin], original["schema"])   # no misspelt key or wrong type
