@@ -9,9 +9,11 @@ over it and sends the changed pixels, a few milliseconds instead of the ~80 ms o
 drawing of a 3D figure. When a static part changes (axis limits, the 3D view), the figure is
 stale and is drawn in full.
 
-Without a browser (tests, nbclient, nbconvert) the canvas has no view: its output then carries a
-static PNG of the figure (every artist drawn), updated at every change, so an HTML export shows
-the figure as it was last drawn; tests drive the controls by setting `.value`.
+`show()` displays a static PNG of the figure (every artist drawn) above the canvas and the
+controls. Without a page (tests, nbclient, nbconvert) the canvas has no view and the PNG is
+updated at every change, so an HTML export, with or without widget state, shows the figure as
+it was last drawn; once a page shows the canvas, the PNG gives way to it. Tests drive the
+controls by setting `.value`.
 
 To add an explorer: subclass `Explorer`, build the figure and the controls in `__init__`, call
 `super().__init__(figure, controls, moving)` with the artists that `redraw()` changes, and
@@ -25,6 +27,7 @@ implement `redraw()`.
 | `PoseEditor` | 07: drag 2D joints (or use sliders), the hypotheses follow live |
 """
 import contextlib
+import io
 import time
 
 import numpy as np
@@ -80,12 +83,20 @@ class Explorer:
                                layout=ipywidgets.Layout(flex_flow="row wrap"))
 
     def show(self):
-        """Display the live canvas (its output also holds a static PNG), then the controls."""
+        """Display the static figure, then the live canvas with the controls under it."""
+        import ipywidgets
         from IPython.display import display
-        with self.all_drawn():
-            self._display = display(self.canvas, display_id=True)
-        display(self.layout())
+        self._display = display(self.static_image(), display_id=True)
+        display(ipywidgets.VBox([self.canvas, self.layout()]))
         return self
+
+    def static_image(self):
+        """The figure as a PNG image with every artist drawn (an IPython Image)."""
+        from IPython.display import Image
+        buffer = io.BytesIO()
+        with self.all_drawn():
+            self.figure.savefig(buffer, format="png")
+        return Image(data=buffer.getvalue())
 
     def _ipython_display_(self):
         self.show()
@@ -118,8 +129,7 @@ class Explorer:
         changed; without a page, update the static PNG of the output."""
         if not self.live:
             if self._display is not None:
-                with self.all_drawn():
-                    self._display.update(self.canvas)
+                self._display.update(self.static_image())
             return
         if self._background is None or self.figure.stale:
             self.canvas.draw_idle()
@@ -148,8 +158,10 @@ class Explorer:
         self._paint_moving()
 
     def _message(self, widget, content, buffers):
-        if content.get("type") == "initialized":
+        if content.get("type") == "initialized":     # a page shows the canvas: no static copy
             self.live = True
+            if self._display is not None:
+                self._display.update({"text/plain": ""}, raw=True)
         elif content.get("type") == "closing":
             self.live = False
 

@@ -1,8 +1,8 @@
 """A real browser: JupyterLab on 127.0.0.1 and headless Chromium (Debian's `chromium`, driven by
 Playwright; see labpage.py) run a notebook with two explorers of notebook 07 as live ipympl
-canvases: a slider of the hypothesis browser is dragged and its canvas must repaint; a joint of
-the pose editor is dragged with the mouse on the canvas, the sliders must follow and the canvas
-repaint. Saves build/browser/screenshot.png (failure.png when it fails).
+canvases (their static PNG must give way): a slider of the hypothesis browser is dragged and
+its canvas must repaint; a joint of the pose editor is dragged with the mouse on the canvas, the
+sliders must follow and the canvas repaint. Saves build/browser/screenshot.png (failure.png when it fails).
 
 Skips when chromium or the `playwright` package is missing. Install them with
     apt-get install -y chromium && .venv/bin/python -m pip install playwright==1.65.2
@@ -64,6 +64,8 @@ def test_a_slider_and_a_mouse_drag_repaint_the_live_canvases(tmp_path):
             cell = page.locator(".jp-CodeCell", has_text="widgets.HypothesisBrowser(")
             div = cell.locator(".jupyter-matplotlib-canvas-div")
             wait_for(lambda: frame_count(div) > 0, "the browser's canvas to show")
+            # the static PNG (for exports) gives way to the live canvas
+            wait_for(lambda: cell.locator(".jp-OutputArea-output img").count() == 0, "the static figure to go")
             slider = cell.locator(".widget-slider", has_text="test sample")
             readout = slider.locator(".widget-readout")
             assert readout.inner_text() == "0"
