@@ -1,7 +1,7 @@
-# Two commands for a fresh machine with Python 3.11 and make:
+# Two commands for a fresh machine with Python 3.11, 3.12 or 3.13 and make:
 #   make lab    set everything up (first time) and open the course in JupyterLab
 #   make test   set everything up (first time) and run every test
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.13 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -12,7 +12,7 @@ LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/mdn-course.json
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,jax]"
 	@touch $(STAMP)
 
 install: $(STAMP) $(LAB_SETTINGS)
@@ -26,15 +26,17 @@ lab-settings: $(LAB_SETTINGS)
 lab: $(STAMP) $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_overview.ipynb
 
+# Every test on TensorFlow (the default backend), then the model, training, resume, inference
+# and evaluation tests again on JAX
+JAX_TESTS := tests/test_models.py tests/test_train.py tests/test_inference.py tests/test_evaluation.py
 test: $(STAMP)
 	MDNLIB_QUICK=1 $(PY) -m pytest tests
+	MDNLIB_QUICK=1 KERAS_BACKEND=jax $(PY) -m pytest $(JAX_TESTS)
 
 # Speed, realism, results and course-time figures quoted in the README (about 20 minutes)
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) bench/synthetic_speed.py
 	$(PY) bench/train_speed.py
-	$(PY) bench/original_speed.py
-	$(PY) bench/matmul_shapes.py
 	$(PY) bench/predict_speed.py
 	OMP_NUM_THREADS=1 $(PY) bench/realism.py
 	$(PY) bench/results.py
