@@ -229,7 +229,8 @@ def sample_mixture(mu, sigma, alpha, rng=None):
     return centre + spread * rng.standard_normal(centre.shape), kernels
 
 
-def _mlp_1d(keras, outputs, hidden):
+def _mlp_1d(keras, hidden):
+    """The shared body of the 1-D networks: input x, two tanh layers; returns (inputs, features)."""
     inputs = keras.Input(shape=(1,))
     h = keras.layers.Dense(hidden, activation="tanh")(inputs)
     h = keras.layers.Dense(hidden, activation="tanh")(h)
@@ -241,7 +242,7 @@ def build_regression_1d(hidden=32):
     valid answers (notebook 04)."""
     from mdnlib.config import import_keras
     keras = import_keras()
-    inputs, h = _mlp_1d(keras, 1, hidden)
+    inputs, h = _mlp_1d(keras, hidden)
     model = keras.Model(inputs, keras.layers.Dense(1)(h), name="regression_1d")
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     return model
@@ -259,7 +260,7 @@ def build_mdn_1d(num_kernels=5, hidden=32, beta=1.0, sigma_floor=1e-3):
 
     from mdnlib import losses
 
-    inputs, h = _mlp_1d(keras, 3 * num_kernels, hidden)
+    inputs, h = _mlp_1d(keras, hidden)
     mu = keras.layers.Dense(num_kernels, name="mu")(h)
     sigma = keras.layers.Dense(num_kernels, activation=lambda v: keras.ops.elu(v) + 1.0 + sigma_floor,
                                name="sigma")(h)
