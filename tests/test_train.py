@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 
 import numpy as np
 import pytest
@@ -131,6 +132,16 @@ def test_load_or_train_loads_a_pretrained_model_with_its_history(capsys):
     model, history = train.load_or_train("mdn", TINY, None, epochs=1, batch_size=32)
     assert model.model_config.kind == "mdn" and len(history) == 8
     assert "mdn: loaded" in capsys.readouterr().out
+
+
+def test_load_or_train_trains_the_chosen_rows_when_asked(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MDNLIB_DATA_DIR", str(tmp_path))
+    prepared = types.SimpleNamespace(train_2d=X, train_3d=Y, test_2d=X[:100], test_3d=Y[:100], normalizer=NORMALIZER)
+    model, history = train.load_or_train("mdn", TINY, prepared, epochs=2, batch_size=32, use_pretrained=False,
+                                         train_rows=slice(256), val_rows=slice(50), verbose=0)
+    assert "use_pretrained is False; training one (2 epochs on 256 examples)" in capsys.readouterr().out
+    assert model.model_config == TINY and [h["epoch"] for h in history] == [1, 2]
+    assert json.loads((tmp_path / "cache" / "runs" / "mdn" / "run.json").read_text())["train_examples"] == 256
 
 
 CHILD = DATA + """
