@@ -69,8 +69,11 @@ def steps_per_execution(batch_size, examples=None):
 def compile_model(model, learning_rate=LEARNING_RATE, batch_size=64, steps=None):
     """Compile for `fit`: the model's own loss (`PoseNetwork.compute_loss`) and Adam.
 
-    `steps` per call into the backend default to `steps_per_execution(batch_size)`.
+    `steps` per call into the backend default to `steps_per_execution(batch_size)` (Keras's
+    PyTorch backend runs one step per call).
     """
+    if keras.config.backend() == "torch":
+        steps = 1
     model.compile(optimizer=make_optimizer(learning_rate),
                   steps_per_execution=steps or steps_per_execution(batch_size))
     return model
