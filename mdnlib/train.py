@@ -37,7 +37,7 @@ keras = import_keras()
 
 LEARNING_RATE = 1e-3
 DECAY_STEPS, DECAY_RATE = 100_000, 0.96
-ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}   # tf.train.AdamOptimizer's defaults
+ADAM = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}   # the original optimizer's defaults
 SIGMA_SAMPLES = 65_536          # training examples used to set the baseline's sigma
 
 # Training settings of each preset: the paper's, and the course's (smaller, for CPUs).
