@@ -1,6 +1,7 @@
 """A model trained and saved on one Keras backend loads and predicts the same on the other
 (TensorFlow <-> JAX). Each side runs in its own process: a backend is chosen at start-up."""
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -59,3 +60,16 @@ def test_a_model_trained_on_one_backend_predicts_the_same_on_the_other(tmp_path,
     for key in ("mu", "sigma", "alpha"):
         np.testing.assert_allclose(outputs[other][key], outputs[trained_on][key], rtol=1e-4, atol=1e-5)
     assert not np.allclose(outputs[other]["alpha"], 1 / 3)     # a trained model, not a constant
+
+
+@pytest.mark.slow
+def test_a_run_started_on_tensorflow_resumes_on_jax(tmp_path):
+    resume = TRAIN.replace("epochs=2", "epochs=int(sys.argv[2])")
+    from mdnlib import train
+    run(resume, "tensorflow", tmp_path / "run", 1)
+    first = train.read_history(tmp_path / "run")
+    run(resume, "jax", tmp_path / "run", 2)
+    history = train.read_history(tmp_path / "run")
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert history[0] == first[0]                            # epoch 1 kept: resumed, not started anew
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["backend"] == "jax"
