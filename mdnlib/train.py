@@ -31,7 +31,7 @@ import numpy as np
 
 from mdnlib import config, evaluation, inference, models
 from mdnlib.config import import_keras
-from mdnlib.files import atomic_path
+from mdnlib.files import atomic_path, check_writable
 
 keras = import_keras()
 
@@ -245,6 +245,7 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
 
     if config not in PRESET_TRAINING:
         raise ValueError(f"unknown configuration {config!r}; choose from {sorted(PRESET_TRAINING)}")
+    check_writable(RunFolder(train_dir).run)          # before the data are loaded
     preset = PRESET_TRAINING[config]
     model_config = models.PRESETS[config].replace(
         kind="baseline" if baseline else "mdn", num_kernels=num_kernels, width=width, blocks=blocks,

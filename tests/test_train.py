@@ -130,6 +130,15 @@ def test_bad_arrays_are_named(tmp_path):
         train.train(TINY, X[:, :30], Y, None, None, NORMALIZER, tmp_path, epochs=1)
 
 
+def test_an_unusable_train_dir_stops_the_command_before_the_data_are_loaded(tmp_path, capsys, monkeypatch):
+    from mdnlib import cli, sources
+
+    monkeypatch.setattr(sources, "load_source", lambda *a, **k: pytest.fail("the data were loaded"))
+    (tmp_path / "a_file").write_text("")
+    assert cli.main(["train", "--train_dir", tmp_path / "a_file", "--epochs", "1"]) == 1
+    assert capsys.readouterr().err.startswith(f"mdnlib train: error: {tmp_path / 'a_file'}")
+
+
 def test_load_or_train_loads_a_pretrained_model_with_its_history(capsys):
     model, history = train.load_or_train("mdn", TINY, None, epochs=1, batch_size=32)
     assert model.model_config.kind == "mdn" and len(history) == 8
