@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # The course's JupyterLab defaults (no pop-up asking about Jupyter news), in the venv's JupyterLab
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.d/mdn-course.json
 
-.PHONY: lab lab-settings test install bench student report browser-test clean-nb clean
+.PHONY: lab lab-settings test install bench student grading report browser-test clean-nb clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,8 +45,16 @@ bench: $(STAMP)
 clean:
 	rm -rf build .pytest_cache data/cache
 
+# Student copies in build/student (or STUDENT_DIR); NOTEBOOKS="01 04" chooses notebooks (default: all)
+STUDENT_DIR ?= build/student
 student: $(STAMP)
-	$(PY) -m mdnlib.course student
+	$(PY) -m mdnlib.course student --out $(STUDENT_DIR) $(NOTEBOOKS)
+
+# An nbgrader course folder (TEACHING.md): COURSE=build/grading ASSIGNMENT=ps1 NOTEBOOKS="01 04"
+COURSE ?= build/grading
+ASSIGNMENT ?= ps1
+grading: $(STAMP)
+	$(PY) -m mdnlib.course grading $(COURSE) --assignment $(ASSIGNMENT) $(NOTEBOOKS)
 
 clean-nb: $(STAMP)
 	$(PY) -m mdnlib.course clean

@@ -1,4 +1,4 @@
-"""The command line: `python -m mdnlib data|train|test|sample|predict` (README, "Command line").
+"""The command line: `python -m mdnlib data|train|test|sample|predict|download` (README, "Command line").
 
 It mirrors the workflow of the paper's original script (train, `--test`, `--sample`) with one
 command per task. This module only parses options and calls the library; Keras and its backend
@@ -38,7 +38,7 @@ _LEGACY_OPTIONS = {
     "--residual": "the residual blocks are always on; choose how many with --blocks",
 }
 
-_COMMANDS = ("data", "train", "test", "sample", "predict")
+_COMMANDS = ("data", "train", "test", "sample", "predict", "download")
 
 
 def main(argv=None):
@@ -136,6 +136,16 @@ def build_parser():
             help="npz with poses_2d (N, 16, 2): pixels, 16-joint input order, H36M-like camera")
     _option(predict, "--output", metavar="OUT.npz", type=Path, required=True,
             help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm")
+
+    download = _command(commands, "download", run_download,
+                        "fetch more real data: CMU motion capture subjects (mdnlib.download)")
+    download.add_argument("dataset", choices=("cmu",), help="what to fetch: cmu")
+    _option(download, "--subjects", type=int, nargs="+", default=[1, 2], metavar="N",
+            help="CMU subject numbers, 1-144 (default: 1 2, the full subjects of the sample)")
+    _option(download, "--data_dir", metavar="DIR", type=Path,
+            help="folder for the subjects (default: data/cmu, which the cmu source then reads)")
+    _option(download, "--url", metavar="URL", help="the archive of every ASF/AMC file "
+            "(default: CMU's allasfamc.zip; a mirror or a local http server works too)")
     return parser
 
 
@@ -190,6 +200,14 @@ def run_test(args):
         with atomic_path(args.json) as temporary:
             temporary.write_text(json.dumps(results, indent=2))
         print(f"wrote {args.json}")
+
+
+def run_download(args):
+    from mdnlib import download
+
+    options = {"url": args.url} if args.url else {}
+    folders = download.download_cmu(args.subjects, args.data_dir, **options)
+    print(f"load them with: python -m mdnlib data --source cmu --data_dir {folders[0].parent} --summary")
 
 
 def run_sample(args):

@@ -8,6 +8,9 @@ import os
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Real CMU motion capture shipped with the course: 12 xz-compressed files of subjects 01 and 02
+CMU_SAMPLE_DIR = PROJECT_DIR / "data" / "cmu-sample"
+# The developers' full copy of subjects 01 and 02, read by bench/ only (not a default of mdnlib)
 SHARED_CMU_DIR = PROJECT_DIR.parent / "shared" / "data" / "cmu-mocap"
 
 
@@ -25,6 +28,18 @@ def cache_dir():
 
 def pretrained_dir():
     return data_dir() / "pretrained"
+
+
+def cmu_download_dir():
+    """Where `python -m mdnlib download cmu` puts subjects (ignored by git)."""
+    return data_dir() / "cmu"
+
+
+def cmu_dir():
+    """The CMU motion capture used by default: downloaded subjects if there are any, else the
+    sample shipped with the course (`CMU_SAMPLE_DIR`)."""
+    downloaded = cmu_download_dir()
+    return downloaded if any(downloaded.glob("*/*.asf*")) else CMU_SAMPLE_DIR
 
 
 def is_quick():

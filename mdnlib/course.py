@@ -7,12 +7,19 @@ Solutions in the committed notebooks sit between nbgrader's markers::
     ### END SOLUTION
 
 A student copy replaces each region by ``# YOUR CODE HERE`` and ``raise NotImplementedError()``
-(in Markdown cells by ``YOUR ANSWER HERE``), keeps the check cells, and has no outputs.
-Committed notebooks carry no outputs, execution counts or widget state, so diffs stay readable.
+(in Markdown cells by ``YOUR ANSWER HERE``), keeps the check cells, and has no outputs: what
+``nbgrader generate_assignment`` releases (tests/test_nbgrader.py compares them). For nbgrader,
+every cell with a solution region is a solution cell and every check cell (``checks.check_...``)
+a locked, autograded test cell of `POINTS` points; `clean_notebook` writes that metadata, with
+the function's and the check's names as grade ids. Committed notebooks carry no outputs,
+execution counts or widget state, so diffs stay readable. TEACHING.md says how to grade.
 
     python -m mdnlib.course student [--out build/student] [NOTEBOOK ...]   (make student)
     python -m mdnlib.course clean [NOTEBOOK ...]                           (make clean-nb)
     python -m mdnlib.course check-clean [NOTEBOOK ...]
+    python -m mdnlib.course grading COURSE_DIR [--assignment ps1] [NOTEBOOK ...]   (make grading)
+
+A NOTEBOOK is a path or a course notebook's number ("04") or name ("04_mdn_from_scratch").
 """
 import argparse
 import copy
@@ -30,13 +37,37 @@ CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)
 # Per-cell metadata that records a run (and changes at every run), not the content.
 RUN_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime", "widgets")
+POINTS = 1                    # nbgrader points of each check cell
+CHECK_CALL = re.compile(r"\bchecks\.(check_\w+)\(")
+DEFINITION = re.compile(r"^\s*def (\w+)\(", flags=re.M)
+# nbgrader's settings for a course graded with these notebooks (see TEACHING.md)
+NBGRADER_CONFIG = """\
+# nbgrader settings for the MDN course (written by `python -m mdnlib.course grading`)
+c = get_config()
+c.CourseDirectory.course_id = "mdn-course"
+# Seconds per cell: in full mode a cell of notebook 04 trains for minutes (nbgrader's default: 30)
+c.Execute.timeout = 900
+"""
 
 
 def notebook_paths(paths=None):
-    """The given notebooks, or every notebook of the course in learning order."""
-    if paths:
-        return [Path(p) for p in paths]
-    return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    """The given notebooks (paths, numbers or names), or every notebook of the course in order."""
+    if not paths:
+        return sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+    found = []
+    for item in paths:
+        path = Path(item)
+        if path.suffix != ".ipynb" and not path.exists():
+            matches = sorted(NOTEBOOK_DIR.glob(f"{item}*.ipynb"))
+            if len(matches) != 1:
+                names = ", ".join(p.stem for p in sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb")))
+                raise FileNotFoundError(f"{item!r} names {len(matches)} notebooks in {NOTEBOOK_DIR}; "
+                                        f"give a number or a name of: {names}")
+            path = matches[0]
+        elif not path.is_file():
+            raise FileNotFoundError(f"{path}: no such notebook")
+        found.append(path)
+    return found
 
 
 def strip_solutions(source, cell_type="code"):
@@ -62,8 +93,27 @@ def strip_solutions(source, cell_type="code"):
     return "\n".join(out)
 
 
+def grading_metadata(cell):
+    """nbgrader's metadata for a cell: a solution cell (it holds a solution region; in Markdown a
+    manually graded answer of `POINTS`, as nbgrader wants), a locked autograded test cell of
+    `POINTS` (it calls a check), or None (any other cell)."""
+    if BEGIN in cell.source:
+        name = DEFINITION.search(cell.source) if cell.cell_type == "code" else None
+        metadata = {"grade": False, "grade_id": name.group(1) if name else f"answer_{cell.get('id')}",
+                    "locked": False, "schema_version": 3, "solution": True, "task": False}
+        if cell.cell_type == "markdown":
+            metadata.update(grade=True, points=POINTS)
+        return metadata
+    check = CHECK_CALL.search(cell.source) if cell.cell_type == "code" else None
+    if check:
+        return {"grade": True, "grade_id": check.group(1), "locked": True, "points": POINTS,
+                "schema_version": 3, "solution": False, "task": False}
+    return None
+
+
 def clean_notebook(nb):
-    """Remove outputs, execution counts and widget state in place; returns the notebook."""
+    """Remove outputs, execution counts and widget state in place, and write each cell's nbgrader
+    metadata (`grading_metadata`); returns the notebook."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -71,17 +121,28 @@ def clean_notebook(nb):
             cell.execution_count = None
         for key in RUN_METADATA:
             cell.metadata.pop(key, None)
+        grading = grading_metadata(cell)
+        if grading:
+            cell.metadata["nbgrader"] = grading
+        else:
+            cell.metadata.pop("nbgrader", None)
     return nb
 
 
 def student_notebook(nb, origin="notebook"):
-    """A clean copy of `nb` with every solution region replaced by its stub."""
+    """A clean copy of `nb` as nbgrader releases it: every solution region replaced by its stub,
+    solution cells undeletable, check cells neither deletable nor editable."""
     student = clean_notebook(copy.deepcopy(nb))
     for index, cell in enumerate(student.cells):
         try:
             cell.source = strip_solutions(cell.source, cell.cell_type)
         except ValueError as error:
             raise ValueError(f"{origin}, cell {index}: {error}") from None
+        grading = cell.metadata.get("nbgrader")
+        if grading:
+            cell.metadata["deletable"] = False
+            if grading["locked"]:
+                cell.metadata["editable"] = False
     return student
 
 
@@ -99,6 +160,9 @@ def notebook_problems(nb):
         stale = [key for key in RUN_METADATA if key in cell.metadata]
         if stale:
             problems.append(f"{where} has run metadata {stale}")
+        grading = grading_metadata(cell)
+        if grading and cell.metadata.get("nbgrader") != grading:
+            problems.append(f"{where} lacks its nbgrader metadata (an exercise or a check)")
         try:
             strip_solutions(cell.source, cell.cell_type)
         except ValueError as error:
@@ -121,6 +185,25 @@ def write_student_copies(out_dir, paths=None):
         target = out_dir / path.name
         nbformat.write(student_notebook(nb, origin=str(path)), target)
         written.append(target)
+    return written
+
+
+def setup_grading(course_dir, assignment="ps1", paths=None):
+    """An nbgrader course folder: `nbgrader_config.py` (kept if there is one) and the clean
+    source notebooks in source/ASSIGNMENT/. Returns the written notebook paths."""
+    course_dir = Path(course_dir)
+    source = course_dir / "source" / assignment
+    source.mkdir(parents=True, exist_ok=True)
+    config = course_dir / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(NBGRADER_CONFIG)
+    written = []
+    for path in notebook_paths(paths):
+        nb = clean_notebook(nbformat.read(path, as_version=4))
+        if not exercise_count(nb):
+            continue
+        nbformat.write(nb, source / path.name)
+        written.append(source / path.name)
     return written
 
 
@@ -159,12 +242,34 @@ def main(argv=None):
     student = commands.add_parser("student", help="write student copies (solutions replaced by stubs)")
     student.add_argument("--out", default=str(PROJECT_DIR / "build" / "student"))
     commands.add_parser("clean", help="strip outputs and widget state in place")
-    commands.add_parser("check-clean", help="fail if a notebook has outputs or widget state")
-    for sub in (student, commands.choices["clean"], commands.choices["check-clean"]):
-        sub.add_argument("notebooks", nargs="*", help="default: every notebooks/NN_*.ipynb")
-    args = parser.parse_args(argv)
+    commands.add_parser("check-clean", help="fail if a notebook has outputs, widget state or "
+                                            "lacks its nbgrader metadata")
+    grading = commands.add_parser("grading", help="an nbgrader course folder with the notebooks "
+                                                  "as an assignment's source (TEACHING.md)")
+    grading.add_argument("course_dir", help="the nbgrader course folder (created if needed)")
+    grading.add_argument("--assignment", default="ps1", help="assignment name (default: ps1)")
+    for sub in (student, commands.choices["clean"], commands.choices["check-clean"], grading):
+        sub.add_argument("notebooks", nargs="*", help="paths, numbers (04) or names; default: "
+                                                       "every notebooks/NN_*.ipynb")
+    args, extra = parser.parse_known_args(argv)    # notebooks may also follow --options
+    if any(item.startswith("-") for item in extra):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.notebooks += extra
 
-    if args.command == "student":
+    try:
+        return _run(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"python -m mdnlib.course {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(args):
+    """Carry out one parsed command; returns the exit code."""
+    if args.command == "grading":
+        for path in setup_grading(args.course_dir, args.assignment, args.notebooks):
+            print(f"wrote {path}")
+        print(f"next: cd {args.course_dir} && nbgrader generate_assignment {args.assignment} (TEACHING.md)")
+    elif args.command == "student":
         for path in write_student_copies(args.out, args.notebooks):
             print(f"wrote {path}")
     elif args.command == "clean":

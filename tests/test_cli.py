@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mdnlib import cli, inference, models, train
-from mdnlib.config import SHARED_CMU_DIR
+from mdnlib.config import CMU_SAMPLE_DIR
 
 PARSED = cli.build_parser()
 
@@ -105,15 +105,14 @@ def test_data_summary_and_export_of_the_synthetic_source(quick, tmp_path, capsys
         np.testing.assert_allclose(data["test_3d"], expected, atol=1e-4)
 
 
-@pytest.mark.skipif(not SHARED_CMU_DIR.is_dir(), reason="the shared CMU files are not here")
 def test_cmu_export_uses_the_synthetic_training_statistics(quick, tmp_path):
     from mdnlib import dataset
     from mdnlib.sources import load_source
 
     subject = tmp_path / "cmu"
     subject.mkdir()
-    for name in ("01.asf", "01_08.amc"):                    # one short take keeps the test fast
-        (subject / name).symlink_to(SHARED_CMU_DIR / "01" / name)
+    for name in ("02.asf.xz", "02_05.amc.xz"):             # one take keeps the test fast
+        (subject / name).symlink_to(CMU_SAMPLE_DIR / "02" / name)
     out = tmp_path / "cmu.npz"
     assert cli.main(["data", "--source", "cmu", "--data_dir", subject, "--export", out]) == 0
     synthetic = dataset.prepare(load_source("synthetic")).normalizer

@@ -1,5 +1,5 @@
 """CMU ASF/AMC loader: hand-checkable forward kinematics on a tiny skeleton, clear errors for bad
-files, and plausibility on the real files in ../shared (skipped when absent)."""
+files, and plausibility on the real files of the sample shipped in data/cmu-sample."""
 import numpy as np
 import pytest
 
@@ -223,17 +223,12 @@ def test_garbled_amc_values_name_file_and_line(tiny, tmp_path):
 
 # ---- the real files ----
 
-real = pytest.mark.skipif(not (config.SHARED_CMU_DIR / "02" / "02.asf").is_file(),
-                          reason="CMU files not present at ../shared/data/cmu-mocap")
-
-
 def _real(subject, action):
-    asf = cmu.read_asf(config.SHARED_CMU_DIR / subject / f"{subject}.asf")
-    _, channels = cmu.read_amc(config.SHARED_CMU_DIR / subject / f"{action}.amc", asf)
+    asf = cmu.read_asf(config.CMU_SAMPLE_DIR / subject / f"{subject}.asf.xz")
+    _, channels = cmu.read_amc(config.CMU_SAMPLE_DIR / subject / f"{action}.amc.xz", asf)
     return cmu.cmu_positions_17(asf, channels)
 
 
-@real
 @pytest.mark.parametrize("subject, action", [("01", "01_01"), ("02", "02_01")])
 def test_real_subjects_stand_at_human_height_on_the_floor(subject, action):
     poses = _real(subject, action)
@@ -245,7 +240,6 @@ def test_real_subjects_stand_at_human_height_on_the_floor(subject, action):
     assert 1550 < head < 1800
 
 
-@real
 def test_real_bone_lengths_are_constant_and_knees_and_elbows_bend_the_right_way():
     poses = _real("02", "02_01")
     lengths = np.stack([np.linalg.norm(poses[:, j] - poses[:, p], axis=1) for j, p in skeleton.BONES_17], axis=1)
@@ -271,7 +265,6 @@ def _bend_sine(poses, a, b, c, left):
     return bend / (np.linalg.norm(upper, axis=1) * np.linalg.norm(lower, axis=1))
 
 
-@real
 def test_real_walking_speed_is_plausible():
     poses = _real("02", "02_01")  # "walk", 120 Hz
     root = poses[:, 0, :2]
@@ -279,9 +272,8 @@ def test_real_walking_speed_is_plausible():
     assert 0.8 < speed < 1.8  # metres per second
 
 
-@real
 def test_real_data_loads_and_stays_in_view():
-    poses = cmu.load_cmu(config.SHARED_CMU_DIR / "02", step=10)
+    poses = cmu.load_cmu(config.CMU_SAMPLE_DIR / "02", step=10)
     assert poses.subjects == ["02"] and len(poses.actions()) == 10
     for action in poses.actions():
         assert np.all(np.linalg.norm(poses.poses_3d["02"][action][:, 0, :2], axis=1) <= cmu.CAPTURE_RADIUS_MM + 1e-6)
@@ -304,4 +296,22 @@ def test_garbled_asf_names_file_and_line(tmp_path):
         cmu.read_asf(path)
     path.write_text(text.replace("    lfemur ltibia", "    lfemur ltibia root", 1))
     with pytest.raises(ValueError, match=r"bad\.asf: the :hierarchy gives the root a parent"):
+        cmu.read_asf(path)
+
+
+def test_the_sample_is_small_credited_and_loads_by_default():
+    from mdnlib.sources import load_source
+    files = sorted(p.relative_to(config.CMU_SAMPLE_DIR).as_posix() for p in config.CMU_SAMPLE_DIR.rglob("*.xz"))
+    assert files[:2] == ["01/01.asf.xz", "01/01_01.amc.xz"] and len(files) == 13
+    assert sum(p.stat().st_size for p in config.CMU_SAMPLE_DIR.rglob("*")) < 4e6
+    assert "NSF EIA-0196217" in (config.CMU_SAMPLE_DIR / "README.md").read_text()
+    poses = load_source("cmu", step=60) if config.cmu_dir() == config.CMU_SAMPLE_DIR else None
+    if poses is not None:   # (unless subjects were downloaded into data/cmu)
+        assert poses.subjects == ["01", "02"] and poses.actions("01") == ["01_01"]
+
+
+def test_a_damaged_xz_file_names_the_file(tmp_path):
+    path = tmp_path / "02.asf.xz"
+    path.write_bytes((config.CMU_SAMPLE_DIR / "02" / "02.asf.xz").read_bytes()[:300])
+    with pytest.raises(ValueError, match=r"02\.asf\.xz: not a complete xz file.*again"):
         cmu.read_asf(path)

@@ -113,3 +113,61 @@ def test_make_lab_installs_settings_without_the_jupyter_news_pop_up(tmp_path):
     installed = json.loads(next(app_settings.glob("overrides.d/*.json")).read_text())
     original, _ = get_settings(str(tmp_path / "none"), schemas_dir, str(tmp_path / "user"), plugin)
     jsonschema.validate(installed[plugin], original["schema"])   # no misspelt key or wrong type
+
+
+def test_clean_writes_nbgrader_metadata_and_check_clean_wants_it():
+    nb = course.clean_notebook(executed_notebook())
+    answer, code, check = (cell.metadata["nbgrader"] for cell in nb.cells)
+    assert answer["solution"] and answer["grade"] and answer["points"] == course.POINTS  # Markdown
+    assert code == {"grade": False, "grade_id": "project", "locked": False, "schema_version": 3,
+                    "solution": True, "task": False}
+    assert check["grade_id"] == "check_project" and check["locked"] and check["points"] == course.POINTS
+    del nb.cells[2].metadata["nbgrader"]
+    assert course.notebook_problems(nb) == ["cell 2 lacks its nbgrader metadata (an exercise or a check)"]
+    nb.cells[2].source = "print('no longer a check')"
+    nb.cells[2].metadata["nbgrader"] = check
+    assert "nbgrader" not in course.clean_notebook(nb).cells[2].metadata
+
+
+def test_student_copy_locks_cells_as_nbgrader_does():
+    student = course.student_notebook(executed_notebook())
+    assert student.cells[1].metadata["deletable"] is False and "editable" not in student.cells[1].metadata
+    assert student.cells[2].metadata["deletable"] is False and student.cells[2].metadata["editable"] is False
+
+
+@pytest.mark.parametrize("path", course.notebook_paths(), ids=lambda p: p.name)
+def test_every_exercise_and_check_of_the_course_is_graded(path):
+    nb = nbformat.read(path, as_version=4)
+    solutions = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if course.BEGIN in c.source]
+    checks = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "checks.check_" in c.source]
+    assert len(solutions) == course.exercise_count(nb) and len(checks) == len(solutions)
+    assert len(set(solutions + checks)) == 2 * len(solutions)     # nbgrader wants unique ids
+
+
+def test_notebooks_by_number_or_name_and_clear_errors(tmp_path, capsys):
+    assert [p.name for p in course.notebook_paths(["01", "04_mdn"])] == ["01_inverse_problem.ipynb",
+                                                                        "04_mdn_from_scratch.ipynb"]
+    assert course.main(["student", "--out", str(tmp_path), "0"]) == 1
+    err = capsys.readouterr().err
+    assert "'0' names 8 notebooks" in err and "01_inverse_problem" in err
+    assert course.main(["student", "--out", str(tmp_path), "nowhere.ipynb"]) == 1
+    assert "nowhere.ipynb: no such notebook" in capsys.readouterr().err
+
+
+def test_grading_folder_holds_config_and_sources(tmp_path):
+    assert course.main(["grading", str(tmp_path), "--assignment", "hw", "00", "04"]) == 0
+    assert [p.name for p in (tmp_path / "source" / "hw").iterdir()] == ["04_mdn_from_scratch.ipynb"]
+    config = (tmp_path / "nbgrader_config.py").read_text()
+    assert "c.Execute.timeout = 900" in config
+    (tmp_path / "nbgrader_config.py").write_text("# the teacher's own\n")
+    course.setup_grading(tmp_path, "hw", ["01"])
+    assert (tmp_path / "nbgrader_config.py").read_text() == "# the teacher's own\n"
+
+
+def test_make_student_chooses_notebooks(tmp_path):
+    from mdnlib.config import PROJECT_DIR
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    subprocess.run(["make", "--no-print-directory", "student", "NOTEBOOKS=01 04", f"STUDENT_DIR={tmp_path}",
+                    "STAMP=pyproject.toml"], cwd=PROJECT_DIR, check=True, capture_output=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["01_inverse_problem.ipynb", "04_mdn_from_scratch.ipynb"]

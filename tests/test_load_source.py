@@ -41,14 +41,15 @@ def test_pickles_are_trusted_only_when_asked(monkeypatch, tmp_path):
     assert [kwargs["trust_pickle"] for _, kwargs in h36m["load_h36m_npz"]] == [True, False, False]
 
 
-def test_cmu_defaults_to_the_shared_folder(monkeypatch, tmp_path):
+def test_cmu_defaults_to_downloaded_subjects_else_the_sample(monkeypatch, tmp_path):
     cmu = _stand_in(monkeypatch, "mdnlib.sources.cmu", "load_cmu")
-    monkeypatch.setattr(config, "SHARED_CMU_DIR", tmp_path)
+    monkeypatch.setenv("MDNLIB_DATA_DIR", str(tmp_path))
     load_source("cmu")
-    assert cmu["load_cmu"] == [((tmp_path,), {})]
-    monkeypatch.setattr(config, "SHARED_CMU_DIR", tmp_path / "absent")
-    with pytest.raises(ValueError, match="needs --data_dir.*asf"):
-        load_source("cmu")
+    assert cmu["load_cmu"] == [((config.CMU_SAMPLE_DIR,), {})]
+    (tmp_path / "cmu" / "05").mkdir(parents=True)
+    (tmp_path / "cmu" / "05" / "05.asf").write_text("")
+    load_source("cmu")
+    assert cmu["load_cmu"][-1] == ((tmp_path / "cmu",), {})
 
 
 def test_clear_errors():

@@ -98,10 +98,9 @@ def test_report_on_a_small_case(poses):
     assert "median" in text and "forearm" in text and "knee flexion" in text
 
 
-@pytest.mark.skipif(not config.SHARED_CMU_DIR.is_dir(), reason="CMU files not present")
 def test_synthetic_poses_are_nearer_to_cmu_than_uniform_angles():
     from mdnlib.sources.cmu import load_cmu
-    cmu = load_cmu(config.SHARED_CMU_DIR / "02", step=40)
+    cmu = load_cmu(config.CMU_SAMPLE_DIR / "02", step=40)
     real = np.concatenate([cmu.poses_3d["02"][a] for a in cmu.actions("02")])
     report = realism.compare_with_real({"02": real}, database_size=5000)
     median = {name: med for name, _, med, _ in report.summary_rows()}

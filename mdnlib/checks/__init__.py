@@ -3,7 +3,10 @@
 Each `check_*` takes the learner's function, runs it on fixed inputs, compares the result with
 the reference in `mdnlib` and either prints one line starting with "passed" or raises an
 AssertionError whose message says what is probably wrong and how to fix it. A stub that still
-raises NotImplementedError lets that error through, as nbgrader expects. Notebooks call
+raises a bare NotImplementedError gets one that names the exercise (nbgrader counts the error).
+An answer that calls the reference it is compared with (listed below) fails: the check could
+not tell whether the learner can write it. A teacher can allow that with the environment
+variable MDNLIB_ALLOW_REFERENCE=1 (`helpers.ALLOW_REFERENCE_ENV`). Notebooks call
 `checks.check_*`; each check lives in the module of its notebook (`nb01` ... `nb07`), and what
 they share in `helpers`.
 
@@ -14,9 +17,9 @@ they share in `helpers`.
 | `check_root_centre` | 02 | `mdnlib.dataset.camera_frame_arrays` |
 | `check_zscore` | 02 | `mdnlib.dataset.Normalizer` |
 | `check_mpjpe` | 03 | `mdnlib.metrics.mpjpe` |
-| `check_averaged_bone_length` | 03 | midpoint of `mdnlib.toy.bone_candidates` |
+| `check_averaged_bone_length` | 03 | midpoint of `mdnlib.toy.bone_candidates` (which it may call) |
 | `check_logsumexp_nll` | 04 | `mdnlib.losses.mixture_nll` |
-| `check_sigma_activation` | 04 | ELU + 1 + floor, as in `mdnlib.toy.build_mdn_1d` |
+| `check_sigma_activation` | 04 | ELU + 1 + floor, as in `mdnlib.toy.build_mdn_1d` (not watched) |
 | `check_sample_mixture` | 04 | `mdnlib.toy.sample_mixture` |
 | `check_mixture_head` | 05 | `mdnlib.models.MixtureHead` |
 | `check_kernels_in_use` | 05 | `mdnlib.metrics.kernel_usage` |

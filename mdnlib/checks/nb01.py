@@ -2,9 +2,10 @@
 import numpy as np
 
 from mdnlib import camera, toy
-from mdnlib.checks.helpers import call_array, fail, passed
+from mdnlib.checks.helpers import call_array, exercise, fail, passed
 
 
+@exercise("mdnlib.camera.Camera.project_camera")
 def check_project(fn):
     """`fn(points (N, 3) camera frame mm, f (2,), c (2,)) -> (N, 2) pixels`: pinhole projection."""
     rng = np.random.default_rng(1)
@@ -31,6 +32,7 @@ def check_project(fn):
           f"{got[worst].round(2)}: pixel = f * (x/z, y/z) + c")
 
 
+@exercise("mdnlib.toy.bone_candidates")
 def check_bone_candidates(fn):
     """`fn(ray (3,), parent (3,) mm, length mm) -> (2, 3)`: the two joint positions on the ray
     at `length` from the parent, nearer first."""

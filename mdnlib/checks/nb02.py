@@ -2,7 +2,7 @@
 import numpy as np
 
 from mdnlib import camera
-from mdnlib.checks.helpers import call, call_pair, fail, passed
+from mdnlib.checks.helpers import call, call_pair, exercise, fail, passed
 
 
 def _small_poseset():
@@ -17,6 +17,7 @@ def _small_poseset():
                            {"S1": {cam.name: cam}}, train_subjects=("S1",), test_subjects=())
 
 
+@exercise("mdnlib.dataset.camera_frame_arrays")
 def check_root_centre(fn):
     """`fn(poses (N, 17, 3) camera frame mm) -> (N, 17, 3)`: each pose moved so that its root
     (joint 0, the Hip) is at the origin, as `mdnlib.dataset.camera_frame_arrays` does."""
@@ -65,6 +66,7 @@ def _zscore_case():
             normalizer.normalize_2d(train_2d), normalizer.normalize_2d(test_2d))
 
 
+@exercise("mdnlib.dataset.Normalizer")
 def check_zscore(fn):
     """`fn(train (N, D), test (M, D)) -> (train_z, test_z)`: both z-scored per dimension with the
     mean and (population) std of the training set only, as `mdnlib.dataset.Normalizer`."""

@@ -2,9 +2,10 @@
 import numpy as np
 
 from mdnlib import toy
-from mdnlib.checks.helpers import call, fail, passed
+from mdnlib.checks.helpers import call, exercise, fail, passed
 
 
+@exercise("mdnlib.metrics.mpjpe")
 def check_mpjpe(fn):
     """`fn(pred (N, J, 3), gt (N, J, 3)) -> (N,)`: per pose, the mean over joints of the Euclidean
     distance, in mm (Protocol 1), as `mdnlib.metrics.mpjpe`."""
@@ -41,6 +42,7 @@ def check_mpjpe(fn):
           "mean over joints of ||pred_j - gt_j||")
 
 
+@exercise()
 def check_averaged_bone_length(fn):
     """`fn(parent (N, 3), child (N, 3) camera frame mm) -> (N,)`: the distance from the parent to the
     midpoint of the child's two candidates on its camera ray (`mdnlib.toy.bone_candidates`)."""

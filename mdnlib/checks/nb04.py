@@ -1,7 +1,7 @@
 """Exercise checks of notebook 04 (an MDN from scratch): the stable NLL, the floored sigma, sampling."""
 import numpy as np
 
-from mdnlib.checks.helpers import call, call_array, fail, overflow_free, passed
+from mdnlib.checks.helpers import call, call_array, exercise, fail, overflow_free, passed
 
 
 def _mixture_case(dim, batch, kernels, scale, sigma_range, rng):
@@ -13,6 +13,7 @@ def _mixture_case(dim, batch, kernels, scale, sigma_range, rng):
     return y, mu, sigma, alpha
 
 
+@exercise("mdnlib.losses.mixture_nll")
 def check_logsumexp_nll(fn):
     """`fn(y (B, D), mu (B, M, D), sigma (B, M), alpha (B, M)) -> float`: the mean mixture NLL,
     stable for realistic 48-D numbers."""
@@ -47,6 +48,7 @@ def check_logsumexp_nll(fn):
             "formula gives inf")
 
 
+@exercise()
 def check_sigma_activation(fn, floor=1e-3):
     """`fn(raw (N,)) -> sigma (N,)`: a positive, finite, increasing map with a floor (ELU + 1 + floor)."""
     raw = np.array([-1e4, -50.0, -5.0, -1.0, 0.0, 1.0, 5.0, 50.0, 1e4])
@@ -69,6 +71,7 @@ def check_sigma_activation(fn, floor=1e-3):
     passed("your sigma is positive, finite, increasing and floored")
 
 
+@exercise("mdnlib.toy.sample_mixture")
 def check_sample_mixture(fn):
     """`fn(mu (N, M), sigma (N, M), alpha (N, M), rng) -> (N,)`: one sample per row."""
     n = 20000

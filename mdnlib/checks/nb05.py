@@ -1,7 +1,7 @@
 """Exercise checks of notebook 05 (the MDN for pose): the mixture head and the kernels in use."""
 import numpy as np
 
-from mdnlib.checks.helpers import call, fail, overflow_free, passed
+from mdnlib.checks.helpers import call, exercise, fail, overflow_free, passed
 
 
 def _mixture_head_case():
@@ -21,6 +21,7 @@ def _mixture_head_case():
     return raw, expected
 
 
+@exercise("mdnlib.models.MixtureHead")
 def check_mixture_head(fn):
     """`fn(mean_raw (B, 48 M), sigma_raw (B, M), alpha_raw (B, M)) -> (mu (B, M, 48), sigma (B, M),
     alpha (B, M))`: the three linear outputs of the head turned into a mixture, as
@@ -78,6 +79,7 @@ def check_mixture_head(fn):
     passed("your mixture matches mdnlib.models.MixtureHead, extreme inputs included")
 
 
+@exercise("mdnlib.metrics.kernel_usage")
 def check_kernels_in_use(fn):
     """`fn(alphas (N, M), threshold) -> (N,)`: per example, the number of kernels whose weight
     exceeds the threshold; its mean is `mdnlib.metrics.kernel_usage`."""

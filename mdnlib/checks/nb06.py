@@ -1,7 +1,7 @@
 """Exercise checks of notebook 06 (evaluation): Procrustes, best-of-M and most likely, calibration."""
 import numpy as np
 
-from mdnlib.checks.helpers import call, call_pair, fail, passed
+from mdnlib.checks.helpers import call, call_pair, exercise, fail, passed
 
 
 def _rotation(rng):
@@ -40,6 +40,7 @@ def _align_variant(pred, gt, reflection_fix=True, scale=True, translate=True, tr
     return factor[:, None, None] * (p @ rotation) + (mu_g if translate else 0.0)
 
 
+@exercise("mdnlib.metrics.procrustes_align")
 def check_procrustes(fn):
     """`fn(pred (N, J, 3), gt (N, J, 3)) -> (N, J, 3)`: each predicted pose moved onto its ground
     truth by the best rotation, scale and translation, reflections excluded, as
@@ -82,6 +83,7 @@ def check_procrustes(fn):
           f"after the reference alignment {metrics.mpjpe(expected, gt)[0]:.1f} mm")
 
 
+@exercise("mdnlib.metrics.best_of_m")
 def check_best_and_most_likely(fn):
     """`fn(errors (N, M) mm, alphas (N, M)) -> (best (N,), most_likely (N,))`: the error of the
     best hypothesis (the paper's figure) and of the hypothesis with the largest weight."""
@@ -118,6 +120,7 @@ def check_best_and_most_likely(fn):
             f"most likely hypothesis {likely.mean():.0f} mm)")
 
 
+@exercise("mdnlib.metrics.coverage", "mdnlib.metrics.expected_calibration_error")
 def check_calibration_ece(fn):
     """`fn(radii (K,), levels (L,)) -> (coverage (L,), ece)`: the fraction of radii within the
     chi-3 quantile of each level, and the mean absolute gap to the levels, as

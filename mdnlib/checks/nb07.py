@@ -2,7 +2,7 @@
 import numpy as np
 
 from mdnlib import toy
-from mdnlib.checks.helpers import call, fail, passed
+from mdnlib.checks.helpers import call, exercise, fail, passed
 
 
 def _hypotheses_case(rng):
@@ -15,6 +15,7 @@ def _hypotheses_case(rng):
     return hyps, weights
 
 
+@exercise("mdnlib.hypotheses.depth_spread")
 def check_depth_spread(fn):
     """`fn(hyps (N, M, 17, 3) mm, weights (N, M)) -> (N, 17)`: the weighted std over hypotheses of
     each joint's depth relative to its parent, as `mdnlib.hypotheses.depth_spread`."""
@@ -70,6 +71,7 @@ def _multiview_case(seed):
     return views - views[..., :1, :]
 
 
+@exercise("mdnlib.hypotheses.choose_multiview")
 def check_choose_multiview(fn):
     """`fn(world_hyps (V, M, 17, 3)) -> (V,)`: per view, the hypothesis whose summed MPJPE to the
     closest hypothesis of every other view is lowest, as `mdnlib.hypotheses.choose_multiview`."""

@@ -41,10 +41,10 @@ def trusting_pickles():
 def load_source(name, data_dir=None, use_sh=False, **options):
     """Load one source as a PoseSet.
 
-    name: one of SOURCES. data_dir: the folder of a real source (for ``cmu`` it defaults to the
-    shared CMU folder when that exists). use_sh: Human3.6M ``h36m`` only, read the Stacked
-    Hourglass detections instead of projecting the ground truth. options: passed on to the
-    source's loader (for example the size of the synthetic set; ``trust_pickle`` for
+    name: one of SOURCES. data_dir: the folder of a real source (for ``cmu`` it defaults to
+    `config.cmu_dir()`: downloaded subjects, else the sample shipped with the course). use_sh:
+    Human3.6M ``h36m`` only, read the Stacked Hourglass detections instead of projecting the
+    ground truth. options: passed on to the source's loader (for example the size of the synthetic set; ``trust_pickle`` for
     ``h36m_npz``, whose pickled files are refused otherwise, see `trusting_pickles`).
     """
     if name not in SOURCES:
@@ -58,8 +58,8 @@ def load_source(name, data_dir=None, use_sh=False, **options):
         from mdnlib.sources.synthetic import load_synthetic
         return load_synthetic(**options)
 
-    if data_dir is None and name == "cmu" and config.SHARED_CMU_DIR.is_dir():
-        data_dir = config.SHARED_CMU_DIR
+    if data_dir is None and name == "cmu":
+        data_dir = config.cmu_dir()
     if data_dir is None:
         raise ValueError(f"the {name!r} source needs --data_dir: a folder with {_WHERE_TO_GET[name]}")
     data_dir = Path(data_dir)

@@ -14,6 +14,7 @@ end point is the parent's end point plus G (direction * length). Directions are 
 The 17 Human3.6M joints are taken from the CMU joints as in `CMU_TO_17` (bone ends, see there);
 the y-up CMU world becomes a z-up world in mm with the floor at z = 0, like Human3.6M's.
 """
+import lzma
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from mdnlib import skeleton
 from mdnlib.camera import h36m_cameras
 from mdnlib.poseset import PoseSet
 
-DOWNLOAD_HINT = ("CMU motion capture files (.asf skeleton + .amc motions) are free from the CMU "
-                 "Graphics Lab Motion Capture Database, http://mocap.cs.cmu.edu (per subject: "
-                 "'all asf/amc files'); put one subject's .asf with its .amc files in a folder, "
+DOWNLOAD_HINT = ("CMU motion capture files (.asf skeleton + .amc motions, or the same compressed "
+                 "with xz: .asf.xz, .amc.xz) are free from the CMU Graphics Lab Motion Capture "
+                 "Database, http://mocap.cs.cmu.edu: `python -m mdnlib download cmu --subjects 1 2` "
+                 "fetches subjects; or put one subject's .asf with its .amc files in a folder, "
                  "or one sub-folder per subject")
 MM_PER_INCH = 25.4
 # Each of the 17 joints as the end point of CMU bones, averaged. Hip: the middle of the two hip
@@ -88,12 +90,34 @@ class AsfSkeleton:
         return order
 
 
+def _motion_files(folder, kind):
+    """The `kind` ("asf" or "amc") files of a folder, plain or xz-compressed, sorted."""
+    return sorted([*folder.glob(f"*.{kind}"), *folder.glob(f"*.{kind}.xz")], key=lambda p: p.name)
+
+
+def _stem(path):
+    """A CMU file's name without its extensions: "02_01.amc.xz" -> "02_01"."""
+    return path.name.split(".")[0]
+
+
+def _read_lines(path):
+    """The lines of a plain or xz-compressed (".xz") text file; ValueError names a damaged one."""
+    if path.suffix != ".xz":
+        return path.read_text(errors="replace").splitlines()
+    try:
+        with lzma.open(path, "rt", errors="replace") as file:
+            return file.read().splitlines()
+    except (lzma.LZMAError, EOFError) as error:
+        raise ValueError(f"{path}: not a complete xz file ({error}); copy or download it again") from None
+
+
 def read_asf(path):
-    """Parse an ASF skeleton file; raise ValueError naming the file for anything it cannot use."""
+    """Parse an ASF skeleton file (".asf" or ".asf.xz"); raise ValueError naming the file for
+    anything it cannot use."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"ASF skeleton file not found: {path}. {DOWNLOAD_HINT}")
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _read_lines(path)
     units = {"length": "1.0", "angle": "deg"}
     root = {"order": "TX TY TZ RX RY RZ", "axis": "XYZ", "position": "0 0 0", "orientation": "0 0 0"}
     bones, parents, section, bone = {}, {}, None, None
@@ -173,7 +197,7 @@ def _check_skeleton(asf):
 
 
 def read_amc(path, asf):
-    """Parse an AMC motion file for the skeleton `asf`.
+    """Parse an AMC motion file (".amc" or ".amc.xz") for the skeleton `asf`.
 
     Returns (frame numbers (N,), {bone name: (N, number of dofs) values as written}): "root" has
     the root channels in ``asf.root_order`` (translations in ASF length units, angles in degrees).
@@ -182,7 +206,7 @@ def read_amc(path, asf):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"AMC motion file not found: {path}. {DOWNLOAD_HINT}")
-    lines = path.read_text(errors="replace").splitlines()
+    lines = _read_lines(path)
     first = next((i for i, line in enumerate(lines) if line.strip().isdigit()), None)
     if first is None:
         raise ValueError(f"{path}: no frames found (an AMC file lists a frame number, then one "
@@ -327,31 +351,31 @@ def _subject_folders(data_dir):
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise FileNotFoundError(f"CMU data folder not found: {data_dir}. {DOWNLOAD_HINT}")
-    folders = [data_dir] if list(data_dir.glob("*.asf")) else sorted(
-        d for d in data_dir.iterdir() if d.is_dir() and list(d.glob("*.asf")))
+    folders = [data_dir] if _motion_files(data_dir, "asf") else sorted(
+        d for d in data_dir.iterdir() if d.is_dir() and _motion_files(d, "asf"))
     if not folders:
         raise FileNotFoundError(f"no .asf skeleton file in {data_dir} or its sub-folders. {DOWNLOAD_HINT}")
     subjects = []
     for folder in folders:
-        asfs = sorted(folder.glob("*.asf"))
+        asfs = _motion_files(folder, "asf")
         if len(asfs) > 1:
             raise ValueError(f"{folder}: several .asf files ({', '.join(a.name for a in asfs)}); "
                              "keep one subject per folder")
-        amcs = sorted(folder.glob("*.amc"))
+        amcs = _motion_files(folder, "amc")
         if not amcs:
             raise FileNotFoundError(f"{folder}: no .amc motion files beside {asfs[0].name}. {DOWNLOAD_HINT}")
-        subjects.append((asfs[0].stem, asfs[0], amcs))
+        subjects.append((_stem(asfs[0]), asfs[0], amcs))
     return subjects
 
 
 def load_cmu(data_dir, step=1):
     """Load CMU ASF/AMC motions as a PoseSet (all subjects are test subjects).
 
-    `data_dir` holds one subject's .asf with its .amc files, or one sub-folder per subject.
-    Subjects are named by the .asf stem ("01"), actions by the .amc stem ("01_01"). `step` keeps
-    every step-th frame (CMU records at 120 Hz, Human3.6M at 50 Hz). Every subject is filmed by
-    the four Human3.6M cameras of S9 after `place_in_capture_area`; 2D = projection of the 16
-    input joints.
+    `data_dir` holds one subject's .asf with its .amc files, or one sub-folder per subject (each
+    file plain or xz-compressed). Subjects are named by the .asf stem ("01"), actions by the .amc
+    stem ("01_01"). `step` keeps every step-th frame (CMU records at 120 Hz, Human3.6M at 50 Hz).
+    Every subject is filmed by the four Human3.6M cameras of S9 after `place_in_capture_area`;
+    2D = projection of the 16 input joints.
     """
     if int(step) < 1:
         raise ValueError(f"step must be a positive integer, got {step}")
@@ -362,8 +386,8 @@ def load_cmu(data_dir, step=1):
         for amc_path in amc_paths:
             _, channels = read_amc(amc_path, asf)
             poses = place_in_capture_area(cmu_positions_17(asf, channels)[::int(step)])
-            poses_3d.setdefault(subject, {})[amc_path.stem] = poses
-            poses_2d.setdefault(subject, {})[amc_path.stem] = {
+            poses_3d.setdefault(subject, {})[_stem(amc_path)] = poses
+            poses_2d.setdefault(subject, {})[_stem(amc_path)] = {
                 cid: cam.project(poses[:, skeleton.INPUT_16]) for cid, cam in cameras.items()}
     subjects = tuple(sorted(poses_3d))
     return PoseSet("cmu", poses_3d, poses_2d, {s: dict(cameras) for s in subjects},
