@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mdnlib import config, evaluation, inference, models
-from mdnlib.config import import_keras
+from mdnlib import dataset, evaluation, inference, models, sources
+from mdnlib.config import cache_dir, import_keras, pretrained_dir
 from mdnlib.files import atomic_path, check_writable
 
 keras = import_keras()
@@ -240,9 +240,6 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
     overrides one of its values; `source_2d` picks the h36m_npz source's 2D file.
     Returns (model, history).
     """
-    from mdnlib.dataset import prepare
-    from mdnlib.sources import load_source
-
     if config not in PRESET_TRAINING:
         raise ValueError(f"unknown configuration {config!r}; choose from {sorted(PRESET_TRAINING)}")
     check_writable(RunFolder(train_dir).run)          # before the data are loaded
@@ -252,7 +249,7 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
         dropout=dropout_rate, max_norm=max_norm, batch_norm=batch_norm, miss_num=miss_num,
         dirichlet_beta=None if dirichlet else 1.0)
     options = {"source_2d": source_2d} if source_2d else {}
-    prepared = prepare(load_source(data, data_dir, use_sh=use_sh, **options))
+    prepared = dataset.prepare(sources.load_source(data, data_dir, use_sh=use_sh, **options))
     return train(model_config, prepared.train_2d, prepared.train_3d, prepared.test_2d, prepared.test_3d,
                  prepared.normalizer, train_dir, epochs=epochs or preset["epochs"],
                  batch_size=batch_size or preset["batch_size"], seed=seed,
@@ -280,10 +277,10 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
     train_rows = slice(None) if train_rows is None else train_rows
     val_rows = slice(None) if val_rows is None else val_rows
     x_train, y_train = prepared.train_2d[train_rows], prepared.train_3d[train_rows]
-    why = "use_pretrained is False" if not use_pretrained else f"no checkpoint in {config.pretrained_dir()}"
+    why = "use_pretrained is False" if not use_pretrained else f"no checkpoint in {pretrained_dir()}"
     print(f"{name}: {why}; training one ({epochs} epochs on {len(x_train):,} examples)")
     return train(model_config, x_train, y_train, prepared.test_2d[val_rows], prepared.test_3d[val_rows],
-                 prepared.normalizer, config.cache_dir() / "runs" / name, epochs=epochs,
+                 prepared.normalizer, cache_dir() / "runs" / name, epochs=epochs,
                  batch_size=batch_size, resume=False, verbose=verbose)
 
 
