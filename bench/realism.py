@@ -18,7 +18,7 @@ from mdnlib.realism import cmu_report
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data_dir", default=str(config.SHARED_CMU_DIR),
+    parser.add_argument("--data_dir", default=str(config.cmu_dir()),
                         help="CMU ASF/AMC folder, one sub-folder per subject (default: %(default)s)")
     parser.add_argument("--step", type=int, default=4, help="keep every step-th CMU frame (120 Hz)")
     parser.add_argument("--database", type=int, default=100_000, help="synthetic poses to search")

@@ -1,7 +1,11 @@
 """The README's results table: every pretrained model on the synthetic test split (0, 1 and 2
-hidden limb joints) and, trained on synthetic only, on the real CMU poses in ../shared.
+hidden limb joints) and, trained on synthetic only, on real CMU poses.
 
-    .venv/bin/python bench/results.py [--models mdn,mdn_no_prior,mdn_missing,baseline]
+    .venv/bin/python bench/results.py [--models mdn,mdn_no_prior,mdn_missing,baseline] [--cmu_dir DIR]
+
+The README's CMU figures are on all of subjects 01 and 02 (`python -m mdnlib download cmu
+--subjects 1 2` puts them in data/cmu, which is then the default); without them, the sample
+shipped in data/cmu-sample is used.
 
 Writes data/pretrained/<name>/evaluation_<test>.json (read by the course report) and prints a
 Markdown table. Full test splits: a few minutes on 2 cores.
@@ -9,13 +13,14 @@ Markdown table. Full test splits: a few minutes on 2 cores.
 import argparse
 import json
 import time
+from pathlib import Path
 
 from mdnlib import config, evaluation, inference
 
 MODELS = ("baseline", "mdn", "mdn_no_prior", "mdn_missing")
 
 
-def evaluate_model(name):
+def evaluate_model(name, cmu_dir):
     path = inference.find_pretrained(name)
     if path is None:
         raise SystemExit(f"no pretrained model {name!r} in {config.pretrained_dir()}: see the README")
@@ -23,8 +28,8 @@ def evaluate_model(name):
     synthetic = evaluation.load_test_split(model, "synthetic")
     results = {f"synthetic_miss{k}": evaluation.evaluate(model, synthetic, procrustes=True, miss_num=k)
                for k in (0, 1, 2)}
-    if config.SHARED_CMU_DIR.is_dir():
-        cmu = evaluation.load_test_split(model, "cmu")
+    if Path(cmu_dir).is_dir():
+        cmu = evaluation.load_test_split(model, "cmu", data_dir=cmu_dir)
         results["cmu"] = evaluation.evaluate(model, cmu, procrustes=True)
     for test, result in results.items():
         (path / f"evaluation_{test}.json").write_text(json.dumps(result, indent=1))
@@ -47,13 +52,15 @@ def row(name, results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--cmu_dir", default=str(config.cmu_dir()),
+                        help="CMU ASF/AMC folder, one sub-folder per subject (default: %(default)s)")
     args = parser.parse_args()
     start = time.perf_counter()
     print("| model | P1 best-of-M | P2 best-of-M | P1 most likely | P1, 1 joint hidden | "
           "P1, 2 joints hidden | NLL | ECE | kernels > 5% | CMU P1 | CMU P2 |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.models.split(","):
-        print(row(name, evaluate_model(name)), flush=True)
+        print(row(name, evaluate_model(name, args.cmu_dir)), flush=True)
     print(f"\n(mm, unweighted mean over activities; {time.perf_counter() - start:.0f} s; "
           "command: .venv/bin/python bench/results.py)")
 
