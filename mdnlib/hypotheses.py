@@ -7,6 +7,8 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
   depth solutions of that bone (`mdnlib.toy.flip_gaps`);
 - `joint_spread`, `bone_vectors`: how far they disagree on each joint's position, or on each
   bone's direction (hidden joints);
+- `nearest_neighbours`: the training examples whose 2D input is nearest to a test input, whose
+  3D poses show how ambiguous that input really is in the data (bench/ambiguity.py);
 - `to_world_orientation`, `choose_multiview`: pick one hypothesis per view without ground truth,
   the one the other cameras' hypotheses of the same moment agree with best (Li & Lee 2019, §4.4).
 """
@@ -47,6 +49,32 @@ def joint_spread(hypotheses, weights):
     hypotheses = np.asarray(hypotheses, dtype=np.float64)
     per_axis = _weighted_std(np.moveaxis(hypotheses, -1, -3), np.asarray(weights)[..., None, :])
     return np.sqrt(np.sum(per_axis ** 2, axis=-2))
+
+
+def nearest_neighbours(queries, references, k, chunk=32):
+    """The `k` rows of `references` (R, D) nearest to each row of `queries` (N, D), Euclidean.
+
+    Returns indices (N, k) and distances (N, k), nearest first. Brute force in float32, `chunk`
+    queries at a time (memory: chunk x R floats). With normalised 2D inputs as both, the 3D poses
+    of the neighbours sample what the data says the 3D pose of that input is, so their spread
+    (`depth_spread` with equal weights) is the reference for a model's hypotheses.
+    """
+    queries = np.asarray(queries, dtype=np.float32)
+    references = np.asarray(references, dtype=np.float32)
+    if not 1 <= k <= len(references):
+        raise ValueError(f"k must be between 1 and the {len(references)} references, got {k}")
+    reference_norms = np.einsum("rd,rd->r", references, references)
+    indices = np.empty((len(queries), k), dtype=np.int64)
+    distances = np.empty((len(queries), k))
+    for start in range(0, len(queries), chunk):
+        q = queries[start:start + chunk]
+        squared = reference_norms - 2.0 * (q @ references.T)     # + |q|^2, the same for the row
+        nearest = np.argpartition(squared, k - 1, axis=1)[:, :k]
+        exact = np.sum((references[nearest] - q[:, None]).astype(np.float64) ** 2, axis=-1)
+        order = np.argsort(exact, axis=1)
+        indices[start:start + chunk] = np.take_along_axis(nearest, order, axis=1)
+        distances[start:start + chunk] = np.sqrt(np.take_along_axis(exact, order, axis=1))
+    return indices, distances
 
 
 def to_world_orientation(poses_cam, camera):

@@ -280,3 +280,162 @@ def build_mdn_1d(num_kernels=5, hidden=32, beta=1.0, sigma_floor=1e-3):
 def split_mixture(output):
     """Split a 1-D MDN output (N, 3M) into NumPy means, sigmas and weights, each (N, M)."""
     return tuple(np.split(np.asarray(output, dtype=float), 3, axis=-1))
+
+
+# --- Which flips the synthetic generator could have made (bench/ambiguity.py) ----------------
+
+def _rotation(axis, radians):
+    """Rotation matrices (..., 3, 3) about a coordinate axis, as `synthetic.pose_from_angles` uses."""
+    c, s = np.cos(radians), np.sin(radians)
+    i, k = [(1, 2), (2, 0), (0, 1)][axis]
+    R = np.zeros(np.shape(radians) + (3, 3))
+    R[..., axis, axis] = 1.0
+    R[..., i, i], R[..., k, k] = c, c
+    R[..., i, k], R[..., k, i] = -s, s
+    return R
+
+
+def _frame(y, z):
+    """Right-handed frames (..., 3, 3), columns x, y, z: z as given, y made orthogonal to it."""
+    z = _unit(z)
+    y = _unit(y - np.sum(y * z, axis=-1, keepdims=True) * z)
+    return np.stack([np.cross(y, z), y, z], axis=-1)
+
+
+def _local(frame, v):
+    """Vectors (..., 3) expressed in the columns of frames (..., 3, 3)."""
+    return np.einsum("...ij,...i->...j", frame, v)
+
+
+def _torso_frames(p):
+    """Pelvis and chest frames (..., 3, 3) of the generator (x forward, y left, z up).
+
+    The chest is exact: its z axis is the upper spine and the shoulders differ only in y and z.
+    The pelvis is not visible on its own: the generator splits the spine bend (flex, side bend,
+    twist) into two equal rotations, pelvis -> lower spine -> chest, so it follows from the chest,
+    the lower spine and the hip line; of the two signs of the flexion, the one that reproduces
+    the hip line is kept.
+    """
+    j = skeleton.joint_index
+    chest = _frame(p[..., j("LShoulder"), :] - p[..., j("RShoulder"), :],
+                   p[..., j("Thorax"), :] - p[..., j("Spine"), :])
+    hip_line = _unit(p[..., j("LHip"), :] - p[..., j("RHip"), :])
+    lower_z = _unit(p[..., j("Spine"), :] - p[..., j("Hip"), :])
+    side = np.arcsin(np.clip(np.sum(hip_line * lower_z, axis=-1), -1.0, 1.0))
+    c = _local(chest, lower_z)                              # = B^T e_z, B the half bend
+    flex = np.arccos(np.clip(c[..., 2] / np.cos(side), -1.0, 1.0))
+    p_y = _local(chest, hip_line)                           # = B^T B^T e_y
+    best, best_error = None, np.inf
+    for f in (flex, -flex):
+        twist = np.arctan2(-np.cos(f) * np.sin(side), -np.sin(f)) - np.arctan2(c[..., 1], c[..., 0])
+        for t in (twist, np.arctan2(p_y[..., 0], p_y[..., 1]) / 2):   # the second: no bend at all
+            half = _rotation(1, f) @ _rotation(0, -side) @ _rotation(2, t)
+            pelvis = chest @ np.swapaxes(half @ half, -1, -2)
+            error = (np.linalg.norm(pelvis[..., 1] - hip_line, axis=-1)
+                     + np.linalg.norm((pelvis @ half)[..., 2] - lower_z, axis=-1))
+            if best is None:
+                best, best_error = pelvis, error
+            else:
+                better = error < best_error
+                best = np.where(better[..., None, None], pelvis, best)
+                best_error = np.minimum(error, best_error)
+    return best, chest
+
+
+def _bend(direction, child_direction, frame):
+    """Angle (degrees) between a segment and the next, and the direction of the bend in `frame`
+    coordinates (unit, (..., 3)): the part of the next segment across the first."""
+    cos = np.clip(np.sum(direction * child_direction, axis=-1), -1.0, 1.0)
+    across = child_direction - cos[..., None] * direction
+    with np.errstate(invalid="ignore", divide="ignore"):   # a straight limb has no bend direction
+        return np.degrees(np.arccos(cos)), _local(frame, _unit(across))
+
+
+def _wrap(degrees):
+    return (degrees + 180.0) % 360.0 - 180.0
+
+
+def limb_angles(poses, undefined_below=0.5):
+    """The limb angles of 17-joint poses (..., 17, 3) mm, in the conventions of the synthetic
+    generator (`mdnlib.sources.synthetic`), degrees: {"hip_flex_l": (...,), ...}, the 16 limb
+    names of `synthetic.JOINT_RANGES`.
+
+    The inverse of `synthetic.pose_from_angles` for the limbs, so that any pose (a flipped one,
+    a real one) can be checked against the generator's anatomical ranges. An angle that the pose
+    does not fix is NaN: a hip's or shoulder's rotation when the knee or elbow is straight
+    (within `undefined_below` degrees), an arm's plane and rotation when it hangs straight
+    down or points straight up.
+    """
+    p = np.asarray(poses, dtype=np.float64)
+    pelvis, chest = _torso_frames(p)
+    j = skeleton.joint_index
+    angles = {}
+    for s, sign, side in (("l", 1.0, "L"), ("r", -1.0, "R")):
+        hip, knee, foot = (p[..., j(side + n), :] for n in ("Hip", "Knee", "Foot"))
+        thigh = _unit(knee - hip)
+        d = _local(pelvis, thigh)
+        abd = np.arcsin(np.clip(sign * d[..., 1], -1.0, 1.0))
+        flex = np.arctan2(d[..., 0], -d[..., 2])
+        zero = pelvis @ _rotation(1, -flex) @ _rotation(0, sign * abd)
+        bend, b = _bend(thigh, _unit(foot - knee), zero)   # the shank bends towards -x
+        rot = _wrap(sign * np.degrees(np.arctan2(-b[..., 1], -b[..., 0])))
+        angles[f"hip_flex_{s}"], angles[f"hip_abd_{s}"] = np.degrees(flex), np.degrees(abd)
+        angles[f"hip_rot_{s}"] = np.where(bend < undefined_below, np.nan, rot)
+        angles[f"knee_{s}"] = bend
+
+        shoulder, elbow, wrist = (p[..., j(side + n), :] for n in ("Shoulder", "Elbow", "Wrist"))
+        upper = _unit(elbow - shoulder)
+        d = _local(chest, upper)
+        elev = np.arccos(np.clip(-d[..., 2], -1.0, 1.0))
+        plane = np.arctan2(d[..., 0], sign * d[..., 1])
+        zero = chest @ _rotation(2, -sign * plane) @ _rotation(0, sign * elev)
+        bend, b = _bend(upper, _unit(wrist - elbow), zero)  # the forearm bends towards +x
+        rot = _wrap(sign * np.degrees(np.arctan2(b[..., 1], b[..., 0])) - np.degrees(plane))
+        hanging = np.minimum(np.degrees(elev), 180.0 - np.degrees(elev)) < undefined_below
+        angles[f"arm_plane_{s}"] = np.where(hanging, np.nan, np.degrees(plane))
+        angles[f"arm_elev_{s}"] = np.degrees(elev)
+        angles[f"arm_rot_{s}"] = np.where(hanging | (bend < undefined_below), np.nan, rot)
+        angles[f"elbow_{s}"] = bend
+    return angles
+
+
+# The angles of each limb, named as in `synthetic.JOINT_RANGES`.
+LIMB_ANGLES = {limb: tuple(f"{name}_{s}" for name in names)
+               for limb, names, s in (("right leg", ("hip_flex", "hip_abd", "hip_rot", "knee"), "r"),
+                                      ("left leg", ("hip_flex", "hip_abd", "hip_rot", "knee"), "l"),
+                                      ("left arm", ("arm_plane", "arm_elev", "arm_rot", "elbow"), "l"),
+                                      ("right arm", ("arm_plane", "arm_elev", "arm_rot", "elbow"), "r"))}
+
+
+def limbs_in_generator_ranges(poses, tolerance=1.0):
+    """Per limb ("left leg", ... as `skeleton.LIMB_CHAINS`), True where every angle of the limb lies
+    within the synthetic generator's range (`synthetic.JOINT_RANGES`, widened by `tolerance`
+    degrees; an undefined angle passes) and, for the arms, no elbow or wrist lies inside the
+    torso: whether the generator could have made that limb. (...,) bool arrays.
+    """
+    from mdnlib.sources.synthetic import JOINT_RANGES, limbs_clear_of_torso
+
+    p = np.asarray(poses, dtype=np.float64)
+    angles = limb_angles(p)
+    clear = limbs_clear_of_torso(p.reshape(-1, 17, 3)).reshape(p.shape[:-2])
+    result = {}
+    for limb, names in LIMB_ANGLES.items():
+        inside = clear.copy() if limb.endswith("arm") else np.ones(p.shape[:-2], dtype=bool)
+        for name in names:
+            (lo, hi), value = JOINT_RANGES[name], angles[name]
+            inside &= np.isnan(value) | ((value >= lo - tolerance) & (value <= hi + tolerance))
+        result[limb] = inside
+    return result
+
+
+def single_flips_in_generator_ranges(pose, tolerance=1.0):
+    """For one camera-frame pose (17, 3) mm: (8,) bool in `skeleton.LIMB_JOINTS` order, True where
+    flipping that joint's bone alone (`flip_bones`) leaves a pose whose flipped limb the
+    generator could have made (`limbs_in_generator_ranges`): which of the geometric depth
+    ambiguities the synthetic data can really contain."""
+    joints = [skeleton.joint_index(name) for name in skeleton.LIMB_JOINTS]
+    masks = np.zeros((len(joints), 17), dtype=bool)
+    masks[np.arange(len(joints)), joints] = True
+    inside = limbs_in_generator_ranges(flip_bones(pose, masks), tolerance)
+    limb_of = {j: limb for limb in LIMB_ANGLES for j in skeleton.LIMB_CHAINS[limb]}
+    return np.array([inside[limb_of[j]][k] for k, j in enumerate(joints)])

@@ -67,3 +67,16 @@ def test_bone_vectors_are_offsets_from_the_parent():
     assert np.allclose(bones[:, 0], 0.0)
     assert np.allclose(bones[1, 13], pose[13] - pose[12])               # LWrist - LElbow
     assert np.allclose(np.linalg.norm(bones[0], axis=-1), toy.bone_lengths(pose))
+
+
+def test_nearest_neighbours_match_a_full_sort():
+    rng = np.random.default_rng(0)
+    references = rng.normal(size=(500, 6))
+    queries = np.concatenate([rng.normal(size=(40, 6)), references[[7, 99]] + 1e-3])
+    indices, distances = hypotheses.nearest_neighbours(queries, references, k=5, chunk=16)
+    full = np.linalg.norm(queries[:, None] - references[None], axis=-1)
+    assert np.array_equal(indices, np.argsort(full, axis=1)[:, :5])
+    assert np.allclose(distances, np.sort(full, axis=1)[:, :5], atol=1e-5)
+    assert indices[-2, 0] == 7 and indices[-1, 0] == 99
+    with pytest.raises(ValueError, match="k must be"):
+        hypotheses.nearest_neighbours(queries, references, k=501)

@@ -91,3 +91,47 @@ def test_toy_networks_output_a_valid_mixture_and_a_finite_loss():
     assert np.isclose(model.evaluate(x, t, batch_size=64, verbose=0), expected, rtol=1e-4)
     regression = toy.build_regression_1d()
     assert regression.predict(x[:5], verbose=0).shape == (5, 1)
+
+
+def _generated(angles, rng=None):
+    """Poses of the synthetic generator for given joint angles (missing ones 0), body frame."""
+    from mdnlib.sources import synthetic
+    full = {name: np.zeros(np.size(angles[next(iter(angles))])) for name in synthetic.ANGLE_NAMES}
+    full.update({name: np.atleast_1d(np.asarray(v, dtype=float)) for name, v in angles.items()})
+    body = synthetic.Body.random(rng) if rng is not None else None
+    return synthetic.pose_from_angles(full, body)
+
+
+def test_limb_angles_invert_the_generator():
+    from mdnlib.sources import synthetic
+    rng = np.random.default_rng(3)
+    for activity in ("Walking", "Sitting", "Climbing", "Waving"):
+        angles = synthetic.sample_angles(300, activity, rng)
+        poses = _generated(angles, rng)
+        turned = poses @ toy._rotation(2, 0.7).T                  # any orientation of the body
+        recovered = toy.limb_angles(turned)
+        assert set(recovered) == {n for n in synthetic.JOINT_RANGES if n[:3] in ("hip", "kne", "arm", "elb")}
+        for name, values in recovered.items():
+            defined = ~np.isnan(values)
+            assert defined.mean() > 0.8, name
+            assert np.allclose(toy._wrap(values[defined] - angles[name][defined]), 0.0, atol=1e-4), name
+        inside = toy.limbs_in_generator_ranges(turned)
+        clear = synthetic.limbs_clear_of_torso(poses)
+        assert inside["left leg"].all() and inside["right leg"].all()
+        assert np.array_equal(inside["left arm"], clear) and np.array_equal(inside["right arm"], clear)
+
+
+def test_flips_that_bend_a_joint_backwards_are_outside_the_generator():
+    # facing the camera: body forward = towards the camera (-z), left = +x, up = -y
+    to_camera = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [-1.0, 0.0, 0.0]])
+    body = _generated({"knee_r": 60.0, "arm_plane_l": 90.0, "arm_elev_l": 20.0, "elbow_l": 90.0})[0]
+    pose = body @ to_camera.T + [0.0, 0.0, 4500.0]
+    assert all(v for v in toy.limbs_in_generator_ranges(pose).values())
+    flips = dict(zip(skeleton.LIMB_JOINTS, toy.single_flips_in_generator_ranges(pose)))
+    assert not flips["RFoot"]       # the shank would point forward: a knee bent backwards
+    assert not flips["LWrist"]      # the forearm would point backward: an elbow bent backwards
+    assert not flips["LFoot"]       # even a straight leg: its flipped foot comes forward
+    assert flips["LKnee"]           # the thigh tilts forward, the knee bends backwards: fine
+    assert flips["LElbow"]          # the upper arm swings from forward to backward: fine
+    backward_knee = toy.flip_bones(pose, [skeleton.joint_index("RFoot")])
+    assert abs(toy.limb_angles(backward_knee)["hip_rot_r"]) > 150
