@@ -64,7 +64,7 @@ def main(argv=None):
             raise
         print(f"{prefix}: interrupted" + (f": {interrupt}" if str(interrupt) else ""), file=sys.stderr)
         return 130
-    except (ValueError, OSError, KeyError, RuntimeError) as err:
+    except (ValueError, OSError, KeyError, RuntimeError, FloatingPointError) as err:
         if args.debug:
             raise
         print(f"{prefix}: error: {_message(err)}", file=sys.stderr)

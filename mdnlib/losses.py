@@ -10,8 +10,9 @@ max-shifted log-sum-exp, so a target far from every mean, a sigma at its floor o
 or a mixing weight of 0 give a finite loss as long as the squared distance divided by
 2 sigma^2 fits in the float type (in float32 at the floor sigma = 1e-15: a distance below
 about 2.6e4 normalised units). Its gradient stays finite for every sigma a network produces:
-in float32 `ELU(x) + 1` is either at least 6e-8 or exactly 0, and 0 is lifted to the floor by a
-clip that passes no gradient.
+in float32 `ELU(x) + 1` is either at least 6e-8 or exactly 0, and 0 is lifted to the floor by
+`clip`, whose gradient outside the range is exactly 0 on every backend (at the floor the
+loss's own gradient overflows, and a clip computed as a product would turn inf x 0 into NaN).
 """
 import math
 
@@ -23,6 +24,12 @@ ops = import_keras().ops
 
 SIGMA_MIN, SIGMA_MAX = 1e-15, 1e15     # sigma clip of the original loss
 ALPHA_MIN, ALPHA_MAX = 1e-8, 1.0       # mixing-coefficient clip of the original loss
+
+
+def clip(x, low, high):
+    """`x` limited to [low, high], with a gradient of exactly 0 outside the range (a selection,
+    not a product, so an infinite gradient arriving from the loss cannot become NaN)."""
+    return ops.where(x < low, low, ops.where(x > high, high, x))
 
 
 def _as_tensor(value, dtype=None):
@@ -43,8 +50,8 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
     mu, sigma, alpha = (_as_tensor(v, dtype=y.dtype) for v in (mu, sigma, alpha))
     _check_shapes(y, mu, sigma, alpha)
     dim = y.shape[-1]
-    sigma = ops.clip(sigma, SIGMA_MIN, SIGMA_MAX)
-    alpha = ops.clip(alpha, ALPHA_MIN, ALPHA_MAX)
+    sigma = clip(sigma, SIGMA_MIN, SIGMA_MAX)
+    alpha = clip(alpha, ALPHA_MIN, ALPHA_MAX)
     squared_distance = ops.sum(ops.square(ops.expand_dims(y, 1) - mu), axis=-1)       # (B, M)
     exponent = (ops.log(alpha) - 0.5 * dim * math.log(2.0 * math.pi) - dim * ops.log(sigma)
                 - squared_distance / (2.0 * ops.square(sigma)))
@@ -67,7 +74,7 @@ def dirichlet_prior(alpha, beta=2.0):
     alpha = _as_tensor(alpha)
     if len(alpha.shape) != 2:
         raise ValueError(f"alpha must be (B, M), got shape {tuple(alpha.shape)}")
-    alpha = ops.clip(alpha, ALPHA_MIN, ALPHA_MAX)
+    alpha = clip(alpha, ALPHA_MIN, ALPHA_MAX)
     beta = ops.cast(ops.convert_to_tensor(beta), alpha.dtype)
     return -ops.mean(ops.sum((beta - 1.0) * ops.log(alpha), axis=-1))
 

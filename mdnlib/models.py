@@ -193,8 +193,8 @@ class MixtureHead(keras.layers.Layer):
     def call(self, features):
         # Output j of the means layer is coordinate j // M of kernel j % M (the original layout).
         mu = ops.reshape(self.means(features), (-1, OUTPUT_DIM, self.num_kernels))
-        sigma = ops.clip(ops.elu(self.sigmas(features)) + 1.0, losses.SIGMA_MIN, losses.SIGMA_MAX)
-        alpha = ops.clip(ops.softmax(self.mixing(features), axis=-1), losses.ALPHA_MIN, losses.ALPHA_MAX)
+        sigma = losses.clip(ops.elu(self.sigmas(features)) + 1.0, losses.SIGMA_MIN, losses.SIGMA_MAX)
+        alpha = losses.clip(ops.softmax(self.mixing(features), axis=-1), losses.ALPHA_MIN, losses.ALPHA_MAX)
         return {"mu": ops.transpose(mu, (0, 2, 1)), "sigma": sigma, "alpha": alpha}
 
     def get_config(self):

@@ -116,6 +116,26 @@ class EpochReport(keras.callbacks.Callback):
                     seconds=seconds, samples_per_second=len(self.train_data[0]) / seconds)
 
 
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop at the first batch whose loss is NaN or infinite, with an error, before any callback
+    saves the broken weights (Keras's `TerminateOnNaN` lets the epoch end, and with it the
+    backup and the best model, run on them). The backup of the last good epoch stays."""
+
+    def __init__(self, folder):
+        super().__init__()
+        self.folder, self.epoch = folder, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and not np.isfinite(float(logs["loss"])):
+            raise FloatingPointError(
+                f"the training loss became {logs['loss']} in epoch {self.epoch + 1}; {self.epoch} finished "
+                f"epochs are saved in {self.folder.backup} (rerunning the same training resumes from there); "
+                "to try a lower learning rate, start anew in another train_dir")
+
+
 class RunFolder:
     """Where a training run keeps its files, and the lock that keeps it to one writer."""
 
@@ -214,6 +234,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         monitor = "val_mpjpe" if x_val is not None else "loss"
         best_so_far = min((h[monitor] for h in history), default=None)
         standard = [
+            StopOnNaN(folder),
             EpochReport(x_train, y_train, x_val, y_val, normalizer),
             keras.callbacks.BackupAndRestore(folder.backup, double_checkpoint=True, delete_checkpoint=False),
             keras.callbacks.ModelCheckpoint(folder.best, monitor=monitor, mode="min", save_best_only=True,
@@ -273,7 +294,13 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
         run = inference.training_run(found)
         print(f"{name}: loaded {inference.find_model_file(found)} ({run.get('epochs', '?')} epochs on "
               f"{run.get('train_examples', 0):,} examples, see its run.json)")
-        return inference.load_trained(found), read_history(found)
+        model = inference.load_trained(found)
+        loaded, asked = model.model_config.to_dict(), models.as_config(model_config).to_dict()
+        differences = [f"{key} {loaded[key]} (asked: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
+        if differences:
+            print(f"{name}: the checkpoint is not the configuration asked for here: {', '.join(differences)}; "
+                  "set use_pretrained = False to train the one asked for")
+        return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows
     val_rows = slice(None) if val_rows is None else val_rows
     x_train, y_train = prepared.train_2d[train_rows], prepared.train_3d[train_rows]
@@ -294,6 +321,8 @@ def _check_arrays(x, y, what):
                          f"got x {x_shape} and y {y_shape}")
     if x_shape[0] == 0:
         raise ValueError(f"{what} data are empty")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError(f"{what} data contain NaN or infinite values")
 
 
 def _check_same_settings(folder, settings):

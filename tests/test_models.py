@@ -163,6 +163,20 @@ def test_missing_joints_hides_limb_joints_in_training_only():
     assert model.layers[1].name == "missing_joints"
 
 
+def test_a_kernel_whose_sigma_reaches_the_floor_keeps_gradients_finite():
+    # ELU(x) + 1 is exactly 0 in float32 for x below about -17: the clip lifts it to 1e-15, where
+    # the loss's own gradient overflows; the clip must pass exactly 0, not inf x 0 = NaN (JAX did)
+    model = models.build_model(small_config(), seed=0)
+    model.head.sigmas.bias.assign(np.array([-200.0, 0.0, 0.0], np.float32))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    x = np.random.default_rng(0).normal(size=(64, 32)).astype(np.float32)
+    sigma = models.predict_mixture(model, x)[1]
+    assert np.all(sigma[:, 0] == np.float32(1e-15))
+    for _ in range(3):
+        model.train_on_batch(x, np.zeros((64, 48), np.float32))
+    assert all(np.isfinite(numpy(w)).all() for w in model.weights)
+
+
 def test_save_and_load_keep_weights_config_and_normalizer(tmp_path):
     rng = np.random.default_rng(4)
     normalizer = Normalizer.from_dict({"mean_2d": rng.normal(size=32), "std_2d": rng.uniform(1, 2, 32),

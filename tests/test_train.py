@@ -128,6 +128,18 @@ def test_a_new_run_replaces_the_results_of_a_finished_one(tmp_path):
 def test_bad_arrays_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"x \(N, 32\) and y \(N, 48\)"):
         train.train(TINY, X[:, :30], Y, None, None, NORMALIZER, tmp_path, epochs=1)
+    with pytest.raises(ValueError, match="training data contain NaN"):
+        train.train(TINY, np.where(X > 3, np.nan, X), Y, None, None, NORMALIZER, tmp_path, epochs=1)
+
+
+def test_a_diverging_run_stops_with_the_last_good_epoch_saved(tmp_path):
+    train.train(TINY, X[:256], Y[:256], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32, verbose=0)
+    backup = (tmp_path / "backup" / "latest.weights.h5").read_bytes()
+    with pytest.raises(FloatingPointError, match="the training loss became (nan|inf) in epoch 2; 1 finished epochs"):
+        # the same settings, resumed on targets so large that the loss overflows
+        train.train(TINY, X[:256], Y[:256] * 1e30, None, None, NORMALIZER, tmp_path, epochs=2, batch_size=32,
+                    verbose=0)
+    assert (tmp_path / "backup" / "latest.weights.h5").read_bytes() == backup
 
 
 def test_an_unusable_train_dir_stops_the_command_before_the_data_are_loaded(tmp_path, capsys, monkeypatch):
@@ -142,7 +154,12 @@ def test_an_unusable_train_dir_stops_the_command_before_the_data_are_loaded(tmp_
 def test_load_or_train_loads_a_pretrained_model_with_its_history(capsys):
     model, history = train.load_or_train("mdn", TINY, None, epochs=1, batch_size=32)
     assert model.model_config.kind == "mdn" and len(history) == 8
-    assert "mdn: loaded" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "mdn: loaded" in printed
+    assert "not the configuration asked for here: width 512 (asked: 32), blocks 2 (asked: 1), num_kernels 5 " \
+        "(asked: 3), max_norm False (asked: True); set use_pretrained = False" in printed
+    train.load_or_train("mdn", model.model_config, None, epochs=1, batch_size=32)
+    assert "not the configuration" not in capsys.readouterr().out
 
 
 def test_load_or_train_trains_the_chosen_rows_when_asked(tmp_path, monkeypatch, capsys):
