@@ -1,9 +1,10 @@
 """How much depth ambiguity the data has, and whether the shipped MDNs' spread follows it (issue 11).
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/ambiguity.py [--views 4000] [--k 10]
+    OMP_NUM_THREADS=1 .venv/bin/python bench/ambiguity.py [--views 4000] [--k 10] [--cmu_dir DIR]
 
 On a random sample of test views of the synthetic split (S9, S11) and of the real CMU poses of
-subjects 01+02 (from ../shared when present), per limb joint (knees, feet, elbows, wrists):
+subjects 01+02 (--cmu_dir: the library's default, data/cmu after `python -m mdnlib download cmu
+--subjects 1 2`, else the sample in data/cmu-sample), per limb joint (knees, feet, elbows, wrists):
 1. geometry: the flip gap of the bone ending at the joint (`toy.flip_gaps`) and whether that
    flip keeps the limb inside the synthetic generator's anatomical ranges
    (`toy.single_flips_in_generator_ranges`);
@@ -233,6 +234,8 @@ def main():
     parser.add_argument("--views", type=int, default=4000, help="test views per test set")
     parser.add_argument("--k", type=int, default=10, choices=K_VALUES, help="neighbours for the data's spread")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cmu_dir", default=str(config.cmu_dir()),
+                        help="CMU ASF/AMC folder, one sub-folder per subject (default: %(default)s)")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()} {platform.processor() or ''}, "
@@ -247,9 +250,8 @@ def main():
     train_features = limb_features(synthetic.normalizer.denormalize_2d(synthetic.train_2d))
     results = {"synthetic": study("Synthetic test split (S9, S11)", synthetic, synthetic, train_features,
                                   models, args.views, args.k, args.seed)}
-    if config.SHARED_CMU_DIR.is_dir():
-        cmu = dataset.prepare(load_source("cmu", config.SHARED_CMU_DIR),
-                              normalizer=inference.model_normalizer(first))
+    if Path(args.cmu_dir).is_dir():
+        cmu = dataset.prepare(load_source("cmu", args.cmu_dir), normalizer=inference.model_normalizer(first))
         results["CMU"] = study("CMU subjects 01+02", cmu, synthetic, train_features, models, args.views,
                                args.k, args.seed)
     draw(results, FIGURE)

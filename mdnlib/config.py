@@ -10,8 +10,6 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Real CMU motion capture shipped with the course: 12 xz-compressed files of subjects 01 and 02
 CMU_SAMPLE_DIR = PROJECT_DIR / "data" / "cmu-sample"
-# The developers' full copy of subjects 01 and 02, read by bench/ only (not a default of mdnlib)
-SHARED_CMU_DIR = PROJECT_DIR.parent / "shared" / "data" / "cmu-mocap"
 
 
 def data_dir():
