@@ -11,23 +11,17 @@ import numpy as np
 import pytest
 
 from mdnlib.config import PROJECT_DIR
+from toy_problem import DATA
 
 BACKENDS = ("tensorflow", "jax")
 pytestmark = pytest.mark.skipif(any(importlib.util.find_spec(b) is None for b in BACKENDS),
                                 reason="needs both TensorFlow and JAX (pip install -e '.[jax]')")
 
-TRAIN = """
+TRAIN = DATA + """
 import sys
-import numpy as np
 from mdnlib import models, train
-from mdnlib.dataset import Normalizer
-rng = np.random.default_rng(0)
-x = rng.normal(size=(512, 32)).astype("float32")
-y = np.tanh(x @ rng.normal(size=(32, 48)) / 4).astype("float32")
-normalizer = Normalizer.from_dict({"mean_2d": np.zeros(32), "std_2d": np.full(32, 50.0),
-                                   "mean_3d": np.zeros(48), "std_3d": np.full(48, 80.0)})
 config = models.ModelConfig(width=32, blocks=1, num_kernels=3, miss_num=1, max_norm=True)
-train.train(config, x, y, x[:64], y[:64], normalizer, sys.argv[1], epochs=2, batch_size=64, verbose=0)
+train.train(config, x[:512], y[:512], x[:64], y[:64], normalizer, sys.argv[1], epochs=2, batch_size=64, verbose=0)
 """
 
 PREDICT = """

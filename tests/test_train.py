@@ -14,21 +14,12 @@ import pytest
 
 from mdnlib import evaluation, models, train
 from mdnlib.config import PROJECT_DIR, import_keras
+from toy_problem import DATA
 
 keras = import_keras()
 
 TINY = models.ModelConfig(width=32, blocks=1, num_kernels=3)
 
-# A learnable toy problem: targets are a fixed nonlinear function of the inputs.
-DATA = """
-import numpy as np
-from mdnlib.dataset import Normalizer
-rng = np.random.default_rng(0)
-x = rng.normal(size=(1024, 32)).astype("float32")
-y = np.tanh(x @ rng.normal(size=(32, 48)) / 4).astype("float32")
-normalizer = Normalizer.from_dict({"mean_2d": np.zeros(32), "std_2d": np.full(32, 50.0),
-                                   "mean_3d": np.zeros(48), "std_3d": np.full(48, 80.0)})
-"""
 namespace = {}
 exec(DATA, namespace)
 X, Y, NORMALIZER = namespace["x"], namespace["y"], namespace["normalizer"]
