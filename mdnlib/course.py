@@ -239,13 +239,18 @@ def execute_notebook(nb, cwd, timeout=300, env=None):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m mdnlib.course", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    student = commands.add_parser("student", help="write student copies (solutions replaced by stubs)")
-    student.add_argument("--out", default=str(PROJECT_DIR / "build" / "student"))
-    commands.add_parser("clean", help="strip outputs and widget state in place")
-    commands.add_parser("check-clean", help="fail if a notebook has outputs, widget state or "
-                                            "lacks its nbgrader metadata")
-    grading = commands.add_parser("grading", help="an nbgrader course folder with the notebooks "
-                                                  "as an assignment's source (TEACHING.md)")
+
+    def command(name, text):
+        return commands.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
+
+    student = command("student", "write student copies (solutions replaced by stubs)")
+    student.add_argument("--out", default=str(PROJECT_DIR / "build" / "student"), metavar="DIR",
+                         help="folder for the student copies, created if needed (default: "
+                              "build/student in the project)")
+    command("clean", "strip outputs and widget state in place")
+    command("check-clean", "fail if a notebook has outputs, widget state or lacks its nbgrader metadata")
+    grading = command("grading", "an nbgrader course folder with the notebooks as an assignment's "
+                                 "source (TEACHING.md)")
     grading.add_argument("course_dir", help="the nbgrader course folder (created if needed)")
     grading.add_argument("--assignment", default="ps1", help="assignment name (default: ps1)")
     for sub in (student, commands.choices["clean"], commands.choices["check-clean"], grading):

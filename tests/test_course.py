@@ -81,6 +81,14 @@ def test_command_line_clean_and_student(tmp_path, capsys):
     assert "NotImplementedError" in student.cells[1].source
 
 
+def test_student_help_describes_the_command_and_its_output_folder(capsys):
+    with pytest.raises(SystemExit):
+        course.main(["student", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Write student copies" in text
+    assert "--out DIR folder for the student copies" in text and "default: build/student" in text
+
+
 @pytest.mark.parametrize("path", course.notebook_paths(), ids=lambda p: p.name)
 def test_committed_notebooks_are_clean(path):
     problems = course.notebook_problems(nbformat.read(path, as_version=4))
