@@ -92,6 +92,8 @@ def build_parser():
     _data_options(train, default="synthetic")
     _option(train, "--miss_num", type=int, choices=(0, 1, 2), default=0,
             help="how many of the 8 limb joints to hide per training example (default 0)")
+    _flag(train, "--miss_up_to", "hide 0 to --miss_num limb joints instead, as many drawn per example: "
+                                 "one model for complete and occluded inputs")
     _flag(train, "--no_dirichlet", "train without the Dirichlet prior on the mixing coefficients")
     _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
     _option(train, "--config", choices=("course", "paper"), default="course",
@@ -174,8 +176,8 @@ def run_train(args):
     try:
         train.train_from_options(
             train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
-            miss_num=args.miss_num, dirichlet=not args.no_dirichlet, baseline=args.baseline,
-            config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
+            miss_num=args.miss_num, miss_up_to=args.miss_up_to, dirichlet=not args.no_dirichlet,
+            baseline=args.baseline, config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
             batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
             blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
             batch_norm=args.batch_norm, seed=args.seed, **_source_options(args, args.data))

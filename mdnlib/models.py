@@ -21,7 +21,8 @@ Every model is a `PoseNetwork` whose output is always a mixture, a dict of `mu` 
 alpha = 1, and its sigma is the RMS of its training residuals per coordinate (set by
 `mdnlib.train`, NaN before), the maximum-likelihood isotropic sigma of a fixed-variance
 Gaussian, so that baseline and MDN NLLs compare. A model trained with hidden joints
-(`miss_num`) starts with a `MissingJoints` layer that hides them, during training only. The
+(`miss_num`, or up to it: `miss_up_to`) starts with a `MissingJoints` layer that hides them,
+during training only. The
 model carries its `ModelConfig` and the normalisation statistics of its training data, both
 saved in the `.keras` file; importing `mdnlib.models` registers the classes, so
 `load_model(path)` needs nothing else.
@@ -59,6 +60,7 @@ class ModelConfig:
     max_norm: bool = True        # whole-matrix max-norm in the forward pass
     batch_norm: bool = True
     miss_num: int = 0            # limb joints hidden in every training example (0, 1 or 2)
+    miss_up_to: bool = False     # hide 0 to miss_num joints instead, as many drawn per example
 
     def __post_init__(self):
         problems = []
@@ -73,6 +75,8 @@ class ModelConfig:
             problems.append(f"dirichlet_beta must be >= 1 (1 = no prior), got {self.dirichlet_beta}")
         if self.miss_num not in (0, 1, 2):
             problems.append(f"miss_num must be 0, 1 or 2 hidden limb joints, got {self.miss_num!r}")
+        if self.miss_up_to and not self.miss_num:
+            problems.append("miss_up_to needs miss_num 1 or 2: the most joints to hide")
         if problems:
             raise ValueError("invalid model configuration: " + "; ".join(problems))
 
@@ -152,11 +156,13 @@ class Linear(keras.layers.Layer):
 class MissingJoints(keras.layers.Layer):
     """During training only: hide `miss_num` of the 8 limb joints of every example, drawn anew for
     every batch (both coordinates become 0, the training mean). The paper's `--miss_num`, which
-    the original code parsed but never applied. At inference it passes inputs through."""
+    the original code parsed but never applied. With `up_to`, each example hides 0 to `miss_num`
+    joints, as many drawn uniformly, so that one model serves complete and occluded inputs. At
+    inference it passes inputs through."""
 
-    def __init__(self, miss_num, seed=None, **kwargs):
+    def __init__(self, miss_num, up_to=False, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.miss_num = int(miss_num)
+        self.miss_num, self.up_to = int(miss_num), bool(up_to)
         self.seed_generator = keras.random.SeedGenerator(seed)
         spread = np.zeros((len(skeleton.LIMB_INPUT_INDICES), INPUT_DIM), np.float32)
         for limb, joint in enumerate(skeleton.LIMB_INPUT_INDICES):
@@ -166,13 +172,17 @@ class MissingJoints(keras.layers.Layer):
     def call(self, x, training=False):
         if not training or self.miss_num == 0:
             return x
-        scores = keras.random.uniform((ops.shape(x)[0], self.spread.shape[0]), seed=self.seed_generator)
-        threshold = ops.top_k(scores, self.miss_num)[0][:, -1:]     # the miss_num-th largest score
-        hidden = ops.cast(scores >= threshold, x.dtype)                # (B, 8), miss_num ones a row
+        batch = ops.shape(x)[0]
+        scores = keras.random.uniform((batch, self.spread.shape[0]), seed=self.seed_generator)
+        rank = ops.argsort(ops.argsort(scores, axis=-1), axis=-1)       # (B, 8): a random order of the limbs
+        count = self.miss_num
+        if self.up_to:                                                   # (B, 1): 0 to miss_num per example
+            count = ops.floor(keras.random.uniform((batch, 1), seed=self.seed_generator) * (self.miss_num + 1))
+        hidden = ops.cast(ops.cast(rank, "float32") < count, x.dtype)    # (B, 8), count ones a row
         return x * (1.0 - ops.matmul(hidden, ops.convert_to_tensor(self.spread, x.dtype)))
 
     def get_config(self):
-        return {**super().get_config(), "miss_num": self.miss_num}
+        return {**super().get_config(), "miss_num": self.miss_num, "up_to": self.up_to}
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
@@ -251,7 +261,8 @@ class PoseNetwork(keras.Model):
             model_config = ModelConfig.from_dict(model_config)
         config = model_config or ModelConfig()
         inputs = keras.Input((INPUT_DIM,), name="pose_2d")
-        x = MissingJoints(config.miss_num, name="missing_joints")(inputs) if config.miss_num else inputs
+        x = (MissingJoints(config.miss_num, up_to=config.miss_up_to, name="missing_joints")(inputs)
+             if config.miss_num else inputs)
         x = _unit(x, config, "stem")
         for i in range(config.blocks):
             y = _unit(_unit(x, config, f"block{i}_unit1"), config, f"block{i}_unit2")

@@ -19,10 +19,10 @@ def _parse(*argv):
 
 
 @pytest.mark.parametrize("underscored, dashed", [
-    (["train", "--train_dir", "r", "--data_dir", "d", "--miss_num", "2", "--num_kernels", "3",
+    (["train", "--train_dir", "r", "--data_dir", "d", "--miss_num", "2", "--miss_up_to", "--num_kernels", "3",
       "--batch_size", "8", "--learning_rate", "0.01", "--no_dirichlet", "--use_sh",
       "--dropout_rate", "0.1", "--max_norm", "false", "--batch_norm", "true", "--data", "h36m"],
-     ["train", "--train-dir", "r", "--data-dir", "d", "--miss-num", "2", "--num-kernels", "3",
+     ["train", "--train-dir", "r", "--data-dir", "d", "--miss-num", "2", "--miss-up-to", "--num-kernels", "3",
       "--batch-size", "8", "--learning-rate", "0.01", "--no-dirichlet", "--use-sh",
       "--dropout-rate", "0.1", "--max-norm", "false", "--batch-norm", "true", "--data", "h36m"]),
     (["test", "--load_dir", "r", "--procrustes", "--miss_num", "1"],
@@ -42,7 +42,7 @@ def test_train_options_keep_their_values_and_the_original_names_work():
                      "--epochs", "4", "--baseline")
     assert options["width"] == 256 and options["blocks"] == 3 and options["epochs"] == 4
     assert options["baseline"] is True and options["no_dirichlet"] is False
-    assert options["miss_num"] == 0 and options["data"] == "synthetic"
+    assert options["miss_num"] == 0 and options["miss_up_to"] is False and options["data"] == "synthetic"
     assert options["max_norm"] is None          # None = the preset's value
 
 

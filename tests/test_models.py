@@ -163,6 +163,19 @@ def test_missing_joints_hides_limb_joints_in_training_only():
     assert model.layers[1].name == "missing_joints"
 
 
+def test_missing_joints_up_to_a_count_hides_zero_to_that_many():
+    layer = models.MissingJoints(2, up_to=True, seed=4)
+    x = np.random.default_rng(0).normal(size=(3000, 32)).astype(np.float32) + 5.0   # no zeros
+    hidden = (numpy(layer(x, training=True)) == 0).reshape(3000, 16, 2)[..., 0].sum(axis=1)
+    counts = np.bincount(hidden, minlength=4)
+    assert counts[3] == 0 and all(abs(c / 3000 - 1 / 3) < 0.04 for c in counts[:3])   # 0, 1, 2 equally often
+    np.testing.assert_array_equal(numpy(layer(x)), x)
+    config = small_config(miss_num=2, miss_up_to=True)
+    assert models.build_model(config).get_layer("missing_joints").up_to
+    with pytest.raises(ValueError, match="miss_up_to needs miss_num 1 or 2"):
+        small_config(miss_up_to=True)
+
+
 def test_a_kernel_whose_sigma_reaches_the_floor_keeps_gradients_finite():
     # ELU(x) + 1 is exactly 0 in float32 for x below about -17: the clip lifts it to 1e-15, where
     # the loss's own gradient overflows; the clip must pass exactly 0, not inf x 0 = NaN (JAX did)
@@ -181,7 +194,8 @@ def test_save_and_load_keep_weights_config_and_normalizer(tmp_path):
     rng = np.random.default_rng(4)
     normalizer = Normalizer.from_dict({"mean_2d": rng.normal(size=32), "std_2d": rng.uniform(1, 2, 32),
                                        "mean_3d": rng.normal(size=48), "std_3d": rng.uniform(1, 2, 48)})
-    model = models.build_model(small_config(dirichlet_beta=1.0, miss_num=2), normalizer=normalizer, seed=0)
+    model = models.build_model(small_config(dirichlet_beta=1.0, miss_num=2, miss_up_to=True), normalizer=normalizer,
+                               seed=0)
     path = tmp_path / "model.keras"
     models.save_model(model, path)
     loaded = models.load_model(path)
