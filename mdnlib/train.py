@@ -29,6 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:   # Windows
+    fcntl = None
+
 from mdnlib import dataset, evaluation, inference, models, sources
 from mdnlib.config import cache_dir, import_keras, pretrained_dir
 from mdnlib.files import atomic_path, check_writable
@@ -147,15 +152,21 @@ class RunFolder:
         self._lock = None
 
     def epochs_done(self):
-        """Epochs saved in the backup (0 when there is none)."""
-        metadata = self.backup / "training_metadata.json"
-        return int(json.loads(metadata.read_text())["epoch"]) if metadata.is_file() else 0
+        """Epochs saved in the backup (0 when there is none). `BackupAndRestore` keeps the previous
+        epoch's record beside the latest (`.bkp`), for a process killed while writing it."""
+        for name in ("training_metadata.json", "training_metadata.json.bkp"):
+            try:
+                return int(json.loads((self.backup / name).read_text())["epoch"])
+            except (OSError, ValueError, KeyError):
+                continue
+        return 0
 
     def lock(self):
-        """Claim the folder for this process (released when it exits, even when killed)."""
-        import fcntl
-
+        """Claim the folder for this process (released when it exits, even when killed). Where the
+        operating system has no `fcntl` (Windows), the folder is not locked."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            return
         self._lock = open(self.root / ".lock", "w")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -116,6 +116,15 @@ def test_a_new_run_replaces_the_results_of_a_finished_one(tmp_path):
     assert (tmp_path / "best.keras").stat().st_mtime_ns != best_before     # not the old run's model
 
 
+def test_a_damaged_backup_record_falls_back_to_the_previous_one(tmp_path):
+    folder = train.RunFolder(tmp_path)
+    assert folder.epochs_done() == 0
+    folder.backup.mkdir(parents=True)
+    (folder.backup / "training_metadata.json").write_text('{"epoch": 4')          # cut off while written
+    (folder.backup / "training_metadata.json.bkp").write_text('{"epoch": 3, "batch": 0}')
+    assert folder.epochs_done() == 3
+
+
 def test_bad_arrays_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"x \(N, 32\) and y \(N, 48\)"):
         train.train(TINY, X[:, :30], Y, None, None, NORMALIZER, tmp_path, epochs=1)
