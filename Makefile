@@ -41,6 +41,7 @@ bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) bench/realism.py
 	$(PY) bench/results.py
 	$(PY) bench/course_time.py
+	$(PY) bench/browser_latency.py    # needs Debian's chromium (see tests/browser)
 
 clean:
 	rm -rf build .pytest_cache data/cache
