@@ -278,7 +278,13 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         draw_skeleton_3d(ax, pose, frame, view=view, bounds=bounds, title="\n".join(lines),
                          alpha=0.35 + 0.65 * float(weights[k] / weights.max()))
         ax.title.set_fontsize("small")
-    for ax in fig.axes[1:]:
+    _fit_3d_panels(fig, fig.axes[1:], title)
+    return fig
+
+
+def _fit_3d_panels(fig, axes_3d, title):
+    """Lay out a grid of panels whose `axes_3d` are 3D, with an optional suptitle."""
+    for ax in axes_3d:
         # a 3D panel's axis labels lie outside its box, where tight_layout cannot see them and the
         # next panel would cover them: a smaller box and fixed gaps keep them inside the panel
         ax.set_box_aspect((1, 1, 1), zoom=0.9)
@@ -286,6 +292,36 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         fig.suptitle(title)
     fig.subplots_adjust(left=0.04, right=0.97, bottom=0.07, top=1 - 0.9 / fig.get_figheight(),
                         wspace=0.3, hspace=0.35)
+
+
+def plot_poses_3d(poses, titles, frame="world", title=None):
+    """A row of 3D poses (K, 17, 3) mm with one title each, on shared limits (e.g. frames of a
+    motion, notebook 02); every axis label stays inside its panel."""
+    poses = np.asarray(poses, dtype=float)
+    fig = plt.figure(figsize=(3.2 * len(poses), 4.0))
+    for k, (pose, name) in enumerate(zip(poses, titles)):
+        ax = fig.add_subplot(1, len(poses), k + 1, projection="3d")
+        draw_skeleton_3d(ax, pose, frame, bounds=poses, title=name)
+    _fit_3d_panels(fig, fig.axes, title)
+    return fig
+
+
+def plot_nearest_pose_errors(errors, title, bins=np.linspace(0, 200, 51)):
+    """Histograms of nearest-pose errors {comparison: (N,) mm} (notebook 02, `realism`): the
+    comparisons without "reference" in their name as histograms with their medians, the
+    references as medians only; the legend sits right of the axes, inside the figure."""
+    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    main = [name for name in errors if "reference" not in name]
+    for name, color in zip(main, ("tab:green", "0.4")):
+        median = np.median(errors[name])
+        ax.hist(errors[name], bins=bins, histtype="step", lw=2, color=color, density=True, label=name)
+        ax.axvline(median, color=color, ls=":", lw=1.5, label=f"its median, {median:.0f} mm")
+    for name, style in zip([n for n in errors if "reference" in n], ("--", "-.")):
+        median = np.median(errors[name])
+        ax.axvline(median, color="tab:purple", ls=style, lw=1.5, label=f"median of {name}, {median:.0f} mm")
+    ax.set(xlabel="P-MPJPE to the nearest pose, limb joints (mm)", ylabel="density (1/mm)")
+    fig.suptitle(title)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 
 
@@ -343,13 +379,15 @@ def plot_kernel_usage(alphas, threshold=0.05, title="Kernel usage"):
     return fig
 
 
-def plot_reliability(calibrations, title="Calibration of the predicted sigmas"):
+def plot_reliability(calibrations, title="Calibration of the predicted sigmas", colors=None):
     """Reliability diagram: {label: `metrics.calibration` result}; observed coverage against the
-    nominal level, the diagonal being perfect calibration (notebook 06)."""
+    nominal level, the diagonal being perfect calibration (notebook 06). `colors`: {label: colour},
+    for some or all labels (the others take matplotlib's next colour)."""
+    colors = colors or {}
     fig, ax = plt.subplots(figsize=(5.2, 5))
     ax.plot([0, 1], [0, 1], color="k", ls="--", lw=1, label="perfectly calibrated")
     for label, result in calibrations.items():
-        ax.plot(result["levels"], result["observed"], marker="o", ms=3,
+        ax.plot(result["levels"], result["observed"], marker="o", ms=3, color=colors.get(label),
                 label=f"{label} (ECE {result['ece']:.3f})")
     ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", title=title,
            xlabel="nominal coverage p (chi-3 ball of radius q(p) σ)",

@@ -105,3 +105,44 @@ def test_hypothesis_grid_keeps_every_axis_label_visible():
             assert figure_box.contains(box.x0, box.y0) and figure_box.contains(box.x1, box.y1), axis.label
             others = [other for other in fig.axes if other is not ax]
             assert not any(box.overlaps(other.bbox) for other in others), axis.label.get_text()
+
+
+def assert_inside_and_apart(fig, texts):
+    """Every text in `texts` (artists) lies inside the figure and on no panel but its own."""
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    for text, own in texts:
+        box = text.get_window_extent(renderer)
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1, text
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1, text
+        others = [ax for ax in fig.axes if ax is not own]
+        assert not any(box.overlaps(other.bbox) for other in others), text
+
+
+def test_row_of_poses_keeps_every_axis_label_inside_its_panel():
+    # five frames of a motion in one row (notebook 02): the z labels used to run under the next panel
+    poses = np.stack([toy.example_pose() + [0, 0, 900 + 40 * k] for k in range(5)])
+    fig = viz.plot_poses_3d(poses, [f"frame {k}" for k in range(5)], title="a motion")
+    assert [ax.get_title() for ax in fig.axes] == [f"frame {k}" for k in range(5)]
+    assert len({ax.get_zlim() for ax in fig.axes}) == 1
+    assert_inside_and_apart(fig, [(axis.label, ax) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis, ax.zaxis)])
+
+
+def test_nearest_pose_histogram_keeps_its_legend_inside_the_figure_and_off_the_bars():
+    rng = np.random.default_rng(0)
+    errors = {"real -> nearest synthetic": rng.normal(57, 15, 500),
+              "real -> nearest uniform-angle pose": rng.normal(98, 12, 500),
+              "real 02 -> nearest real 01 (reference)": rng.normal(119, 30, 400),
+              "real 01 -> nearest real 02 (reference)": rng.normal(52, 10, 100)}
+    title = "How close is each real CMU pose to the synthetic set? (20,000 synthetic poses)"
+    fig = viz.plot_nearest_pose_errors(errors, title)
+    (ax,) = fig.axes
+    legend = ax.get_legend()
+    assert len(legend.get_texts()) == 6 and "median of real 01 -> nearest real 02" in legend.get_texts()[-1].get_text()
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    box = legend.get_window_extent(renderer)
+    assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y0 >= fig.bbox.y0 and box.y1 <= fig.bbox.y1
+    assert not box.overlaps(ax.bbox)
+    (suptitle,) = [text for text in fig.findobj(matplotlib.text.Text) if text.get_text() == title]
+    assert_inside_and_apart(fig, [(suptitle, None), (ax.xaxis.label, ax), (ax.yaxis.label, ax)])
