@@ -418,8 +418,9 @@ class HypothesisBrowser(Explorer):
 class PoseEditor(Explorer):
     """Drag the joints of a 2D pose with the mouse (or move them with sliders) and watch the
     model's M hypotheses follow (notebook 07). Pressing near a joint of the left panel picks it
-    up; every joint keeps its own shift. `joint`, `dx` and `dy` do the same from the keyboard
-    and show the chosen joint's shift (px). Panels: the edited 2D pose (the original in grey),
+    up; every joint keeps its own shift, at most `shift_px` each way (a drag stops there, as the
+    sliders do). `joint`, `dx` and `dy` do the same from the keyboard and show the chosen joint's
+    shift (px). `network_ms`: the time of the last redraw's forward pass. Panels: the edited 2D pose (the original in grey),
     the hypotheses from the side, each in its own colour (the heaviest thick), and the weights.
 
     model: a trained PoseNetwork (with its normalizer); pose_2d (16, 2) px.
@@ -433,6 +434,8 @@ class PoseEditor(Explorer):
         from mdnlib import inference
 
         self.model = model
+        self.shift_px = shift_px
+        self.network_ms = None
         self.normalizer = inference.model_normalizer(model)
         self.base = inference.check_poses_2d(pose_2d)[0]
         self.offsets = np.zeros_like(self.base)
@@ -492,9 +495,10 @@ class PoseEditor(Explorer):
         return nearest if distance[nearest] <= self.PICK_RADIUS_PX else None
 
     def move_joint(self, joint, x, y):
-        """Put joint (index) at image position (x, y) px, make it the chosen one and update; while
-        dragging the controls follow when the drag ends (`_release`), not at every step."""
-        self.offsets[joint] = (x, y) - self.base[joint]
+        """Put joint (index) at image position (x, y) px, or as near as the `shift_px` limit
+        allows, make it the chosen one and update; while dragging the controls follow when the
+        drag ends (`_release`), not at every step."""
+        self.offsets[joint] = np.clip((x, y) - self.base[joint], -self.shift_px, self.shift_px)
         self.joint = joint
         if self.dragging is None:
             self._sync_controls()
@@ -505,8 +509,7 @@ class PoseEditor(Explorer):
         with self.syncing():
             self.controls["joint"].value = skeleton.INPUT_NAMES[self.joint]
             for name, value in zip(("dx", "dy"), self.offsets[self.joint]):
-                slider = self.controls[name]
-                slider.value = int(np.clip(round(value), slider.min, slider.max))
+                self.controls[name].value = int(round(value))
 
     def _changed(self, change):
         if self._syncing:
@@ -541,7 +544,9 @@ class PoseEditor(Explorer):
     def redraw(self):
         joint = self.joint
         pose = self.current_pose()
+        start = time.perf_counter()
         result = self.predict(pose)
+        self.network_ms = 1000.0 * (time.perf_counter() - start)
         update_skeleton_2d(self.lines_2d, pose)
         self.marker.set_data([pose[joint, 0]], [pose[joint, 1]])
         viz.update_hypotheses_3d(self.lines_3d, result.hypotheses[0], result.weights[0])

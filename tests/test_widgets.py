@@ -261,6 +261,23 @@ def test_dragging_a_joint_on_the_canvas_moves_it_and_the_hypotheses_follow(tiny_
     assert np.allclose(editor.current_pose()[foot], pose[foot] + [37, -20], atol=0.5)
 
 
+def test_a_drag_stops_at_the_slider_range_and_the_sliders_show_where_the_joint_is(tiny_model):
+    pose = np.random.default_rng(7).uniform(400, 600, (16, 2))
+    editor = live(widgets.PoseEditor(tiny_model, pose, joint="LWrist", shift_px=100))
+    foot = skeleton.INPUT_NAMES.index("RFoot")
+    mouse(editor, "button_press", pose[foot])
+    mouse(editor, "motion_notify", pose[foot] + [110, -60])       # beyond the range in x only
+    assert np.allclose(editor.current_pose()[foot], pose[foot] + [100, -60], atol=0.5)
+    mouse(editor, "motion_notify", pose[foot] + [-115, 112])      # beyond it in x and y
+    assert np.allclose(editor.current_pose()[foot], pose[foot] + [-100, 100], atol=0.5)
+    assert np.allclose(editor.marker.get_xydata()[0], editor.current_pose()[foot])
+    mouse(editor, "button_release", pose[foot] + [-115, 112], pressed=False)
+    sliders = editor.controls["dx"], editor.controls["dy"]
+    assert [slider.value for slider in sliders] == [-100, 100]
+    assert all(slider.min == -100 and slider.max == 100 for slider in sliders)
+    assert editor.network_ms is not None and 0 < editor.network_ms <= editor.latency_ms
+
+
 def test_a_press_away_from_every_joint_drags_nothing(tiny_model):
     pose = np.array([[500.0, 500.0]] * 16) + np.arange(16)[:, None] * [0, 20]
     editor = live(widgets.PoseEditor(tiny_model, pose))
