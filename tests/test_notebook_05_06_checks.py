@@ -234,6 +234,11 @@ def test_plot_reliability_and_grouped_bars():
     ax = viz.plot_reliability({"model": result}).axes[0]
     np.testing.assert_allclose(ax.lines[1].get_ydata(), result["observed"])
     assert "ECE 0.123" in ax.get_legend().get_texts()[1].get_text()
+    # notebook 06's colour convention: each way of choosing a kernel keeps its colour
+    ax = viz.plot_reliability({"likely": result, "best": result, "other": result},
+                              colors={"likely": "tab:orange", "best": "tab:green"}).axes[0]
+    assert [line.get_color() for line in ax.lines[1:3]] == ["tab:orange", "tab:green"]
+    assert ax.lines[3].get_color() not in ("tab:orange", "tab:green", "#ff7f0e", "#2ca02c")
     fig = viz.plot_grouped_bars({"a": [1.0, 2.0], "b": [3.0, 4.0]}, ["x", "y"], "mm", "title")
     assert [bar.get_height() for bar in fig.axes[0].patches] == [1.0, 2.0, 3.0, 4.0]
     with pytest.raises(ValueError, match="one value per label"):
