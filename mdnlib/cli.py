@@ -171,7 +171,7 @@ def run_data(args):
 
 
 def run_train(args):
-    from mdnlib import train
+    from mdnlib import runs, train
 
     try:
         train.train_from_options(
@@ -182,7 +182,7 @@ def run_train(args):
             blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
             batch_norm=args.batch_norm, seed=args.seed, **_source_options(args, args.data))
     except KeyboardInterrupt:
-        done = train.RunFolder(args.train_dir).epochs_done()
+        done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "
                                 "command to resume") from None
 

@@ -19,6 +19,7 @@ import numpy as np
 from mdnlib import metrics, models
 from mdnlib.config import pretrained_dir
 from mdnlib.dataset import read_npz, save_npz
+from mdnlib.runs import RunFolder
 
 # Plausible 2D input, in pixels of an H36M-like camera (1000 x 1000 images): coordinates at most
 # one image size outside the image, and poses at least this wide or tall (a person far away in
@@ -26,7 +27,7 @@ from mdnlib.dataset import read_npz, save_npz
 PIXEL_RANGE = (-1000.0, 2000.0)
 MIN_POSE_PX = 20.0
 
-# Inside a training folder (see mdnlib.train.RunFolder), the model files tried in this order.
+# Inside a training folder (see mdnlib.runs.RunFolder), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
 
 
@@ -56,6 +57,10 @@ def find_model_file(path):
                                 f"'python -m mdnlib train --train_dir {path}'")
     for name in MODEL_FILES:
         if (path / name).is_file():
+            unfinished = RunFolder(path).unfinished()
+            if unfinished:
+                warnings.warn(f"{path}: its training stopped after {unfinished[0]} of {unfinished[1]} epochs; "
+                              f"using {name} of that unfinished run (rerun the training to finish it)")
             return path / name
     found = sorted(path.glob("*.keras"))
     if len(found) == 1:

@@ -20,21 +20,15 @@ one replaces its results.
 Speed comes from choices a user can see: the backend, the batch size, and `steps_per_execution`
 (many training steps per call into the backend, so that Python is out of the loop).
 """
-import csv
 import importlib.util
 import json
-import shutil
 import time
 from pathlib import Path
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:   # Windows
-    fcntl = None
-
 from mdnlib import dataset, evaluation, inference, models, sources
+from mdnlib.runs import RunFolder, read_history
 from mdnlib.config import cache_dir, import_keras, pretrained_dir
 from mdnlib.files import atomic_path, check_writable
 
@@ -139,68 +133,6 @@ class StopOnNaN(keras.callbacks.Callback):
                 f"the training loss became {logs['loss']} in epoch {self.epoch + 1}; {self.epoch} finished "
                 f"epochs are saved in {self.folder.backup} (rerunning the same training resumes from there); "
                 "to try a lower learning rate, start anew in another train_dir")
-
-
-class RunFolder:
-    """Where a training run keeps its files, and the lock that keeps it to one writer."""
-
-    def __init__(self, train_dir):
-        self.root = Path(train_dir)
-        self.run, self.history = self.root / "run.json", self.root / "history.csv"
-        self.best, self.final = self.root / "best.keras", self.root / "final.keras"
-        self.backup, self.logs = self.root / "backup", self.root / "logs"
-        self._lock = None
-
-    def epochs_done(self):
-        """Epochs saved in the backup (0 when there is none). `BackupAndRestore` keeps the previous
-        epoch's record beside the latest (`.bkp`), for a process killed while writing it."""
-        for name in ("training_metadata.json", "training_metadata.json.bkp"):
-            try:
-                return int(json.loads((self.backup / name).read_text())["epoch"])
-            except (OSError, ValueError, KeyError):
-                continue
-        return 0
-
-    def lock(self):
-        """Claim the folder for this process (released when it exits, even when killed). Where the
-        operating system has no `fcntl` (Windows), the folder is not locked."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            return
-        self._lock = open(self.root / ".lock", "w")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.close()
-            raise RuntimeError(f"{self.root}: another training is writing into this folder; wait "
-                               "for it to finish, or choose another train_dir") from None
-
-    def unlock(self):
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-
-    def clear_results(self):
-        """Remove what an earlier run left (a new run replaces it)."""
-        for path in (self.best, self.final, self.history, self.run):
-            path.unlink(missing_ok=True)
-        for folder in (self.backup, self.logs):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def read_history(train_dir):
-    """The per-epoch records of a training folder (history.csv), epochs numbered from 1; [] if none.
-
-    A row repeated by a resumed run (the epoch a kill interrupted) counts once, its last version;
-    the columns `CSVLogger` fills with "NA" (validation keys of a run without validation) are left out.
-    """
-    path = Path(train_dir) / "history.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="") as file:
-        rows = {int(row["epoch"]) + 1: row for row in csv.DictReader(file)}
-    return [{"epoch": epoch, **{key: float(value) for key, value in row.items() if key != "epoch" and value not in ("", "NA")}}
-            for epoch, row in sorted(rows.items())]
 
 
 # ---- training ----------------------------------------------------------------------------------

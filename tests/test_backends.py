@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from mdnlib.config import PROJECT_DIR
+from mdnlib.runs import read_history
 from toy_problem import DATA
 
 BACKENDS = ("tensorflow", "jax")
@@ -59,11 +60,10 @@ def test_a_model_trained_on_one_backend_predicts_the_same_on_the_other(tmp_path,
 @pytest.mark.slow
 def test_a_run_started_on_tensorflow_resumes_on_jax(tmp_path):
     resume = TRAIN.replace("epochs=2", "epochs=int(sys.argv[2])")
-    from mdnlib import train
     run(resume, "tensorflow", tmp_path / "run", 1)
-    first = train.read_history(tmp_path / "run")
+    first = read_history(tmp_path / "run")
     run(resume, "jax", tmp_path / "run", 2)
-    history = train.read_history(tmp_path / "run")
+    history = read_history(tmp_path / "run")
     assert [h["epoch"] for h in history] == [1, 2]
     assert history[0] == first[0]                            # epoch 1 kept: resumed, not started anew
     assert json.loads((tmp_path / "run" / "run.json").read_text())["backend"] == "jax"

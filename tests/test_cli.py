@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdnlib import cli, inference, models, train
+from mdnlib import cli, inference, models
 from mdnlib.config import CMU_SAMPLE_DIR
+from mdnlib.runs import read_history
 
 PARSED = cli.build_parser()
 
@@ -388,7 +389,7 @@ def test_test_prints_the_table_and_writes_json_that_agrees_with_training(quick, 
     printed = capsys.readouterr().out
     assert "best of 3 hypotheses" in printed and "of synthetic" in printed and "P2 (mm)" in printed
     results = json.loads(out.read_text())
-    history = train.read_history(runs / "mdn")
+    history = read_history(runs / "mdn")
     best = min(history, key=lambda h: h["val_mpjpe"])      # best.keras is the best epoch's model
     assert results["p1"]["all_frames"] == pytest.approx(best["val_mpjpe"], rel=1e-3)
     assert results["nll"] == pytest.approx(best["val_nll"], rel=1e-3)
@@ -433,7 +434,7 @@ def test_predict_with_a_baseline_gives_one_hypothesis_and_no_tensorflow_noise(ru
         np.testing.assert_array_equal(out["hypotheses"][:, :, 0], 0.0)
         np.testing.assert_allclose(out["weights"], 1.0)
         sigma = out["sigmas"]
-    history = train.read_history(runs / "baseline")
+    history = read_history(runs / "baseline")
     normalizer = models.load_model(runs / "baseline" / "best.keras").normalizer
     # the baseline's sigma is its RMS training residual, in mm
     np.testing.assert_allclose(sigma, normalizer.sigma_to_mm(history[0]["sigma"]), rtol=1e-5)

@@ -8,12 +8,14 @@ import sys
 import textwrap
 import time
 import types
+import warnings
 
 import numpy as np
 import pytest
 
 from mdnlib import evaluation, models, train
 from mdnlib.config import PROJECT_DIR, import_keras
+from mdnlib.runs import RunFolder, read_history
 from toy_problem import DATA
 
 keras = import_keras()
@@ -40,10 +42,10 @@ def test_training_learns_and_writes_its_files(tmp_path):
     assert history[-1]["val_mpjpe"] < history[0]["val_mpjpe"]
     assert np.isfinite(history[-1]["val_nll"])
     assert history[0]["learning_rate"] == pytest.approx(1e-2 * 0.96 ** (32 / 100_000), rel=1e-5)
-    assert train.read_history(tmp_path) == history
+    assert read_history(tmp_path) == history
     assert sorted(p.name for p in (tmp_path / "backup").iterdir() if not p.name.endswith(".bkp")) == \
         ["latest.weights.h5", "training_metadata.json"]
-    assert train.RunFolder(tmp_path).epochs_done() == 6
+    assert RunFolder(tmp_path).epochs_done() == 6
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["model"] == TINY.to_dict() and run["batch_size"] == 32
     assert run["backend"] == keras.config.backend()
@@ -101,7 +103,7 @@ def test_resume_refuses_other_settings(tmp_path):
             train.train(x_train=X[:64], y_train=Y[:64], x_val=None, y_val=None, normalizer=NORMALIZER,
                         train_dir=tmp_path, epochs=2, verbose=0, **options)
         assert named in str(error.value) and "repeat its settings" in str(error.value)
-    assert train.RunFolder(tmp_path).epochs_done() == 1          # nothing was changed
+    assert RunFolder(tmp_path).epochs_done() == 1          # nothing was changed
     _, history = train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=2, batch_size=32,
                              verbose=0)                          # more epochs: allowed
     assert [h["epoch"] for h in history] == [1, 2]
@@ -116,8 +118,22 @@ def test_a_new_run_replaces_the_results_of_a_finished_one(tmp_path):
     assert (tmp_path / "best.keras").stat().st_mtime_ns != best_before     # not the old run's model
 
 
+def test_a_model_of_an_unfinished_run_is_used_with_a_warning(tmp_path):
+    from mdnlib import inference
+
+    train.train(TINY, X[:64], Y[:64], X[:32], Y[:32], NORMALIZER, tmp_path, epochs=1, batch_size=32, verbose=0)
+    run = json.loads((tmp_path / "run.json").read_text())
+    (tmp_path / "run.json").write_text(json.dumps({**run, "epochs": 3}))   # as a run killed after epoch 1 of 3
+    with pytest.warns(UserWarning, match="its training stopped after 1 of 3 epochs; using best.keras"):
+        assert inference.find_model_file(tmp_path) == tmp_path / "best.keras"
+    (tmp_path / "run.json").write_text(json.dumps(run))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert inference.find_model_file(tmp_path) == tmp_path / "best.keras"
+
+
 def test_a_damaged_backup_record_falls_back_to_the_previous_one(tmp_path):
-    folder = train.RunFolder(tmp_path)
+    folder = RunFolder(tmp_path)
     assert folder.epochs_done() == 0
     folder.backup.mkdir(parents=True)
     (folder.backup / "training_metadata.json").write_text('{"epoch": 4')          # cut off while written
@@ -212,7 +228,7 @@ def test_a_killed_run_resumes_at_the_next_epoch(tmp_path):
     finally:
         child.kill()
         child.wait()
-    first_epoch = train.read_history(tmp_path)
+    first_epoch = read_history(tmp_path)
     assert [h["epoch"] for h in first_epoch] == [1]
     resumed = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path), "fast"], cwd=PROJECT_DIR,
                              capture_output=True, text=True, timeout=180,
@@ -220,7 +236,7 @@ def test_a_killed_run_resumes_at_the_next_epoch(tmp_path):
     lines = resumed.stdout.split("\n")
     assert lines[:2] == ["START 32", "EPOCH 1"], resumed.stdout + resumed.stderr   # 1024 / 32 steps done
     assert "DONE" in lines
-    history = train.read_history(tmp_path)
+    history = read_history(tmp_path)
     assert [h["epoch"] for h in history] == [1, 2, 3] and history[0] == first_epoch[0]
 
 
@@ -248,7 +264,7 @@ def test_two_trainings_cannot_share_a_folder(tmp_path):
     child = _start_child(tmp_path, "slow")
     try:
         _wait_for(child, "EPOCH 1")
-        with pytest.raises(RuntimeError, match="another training is writing into this folder"):
+        with pytest.raises(RuntimeError, match=rf"another training \(process {child.pid}\) is writing into this folder"):
             train.train(TINY, X[:64], Y[:64], None, None, NORMALIZER, tmp_path, epochs=1, batch_size=32,
                         verbose=0)
     finally:
