@@ -174,7 +174,7 @@ def run_train(args):
     from mdnlib import runs, train
 
     try:
-        train.train_from_options(
+        _, history = train.train_from_options(
             train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
             miss_num=args.miss_num, miss_up_to=args.miss_up_to, dirichlet=not args.no_dirichlet,
             baseline=args.baseline, config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
@@ -185,6 +185,11 @@ def run_train(args):
         done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "
                                 "command to resume") from None
+    last = history[-1]
+    figures = f"loss {last['loss']:.3f}" + (f", best-of-M MPJPE {last['val_mpjpe']:.1f} mm on the test split"
+                                            if "val_mpjpe" in last else "")
+    print(f"saved {args.train_dir / 'final.keras'} (and best.keras, history.csv, run.json); "
+          f"epoch {last['epoch']}: {figures}")
 
 
 def run_test(args):

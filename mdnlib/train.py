@@ -53,15 +53,17 @@ def make_optimizer(learning_rate=LEARNING_RATE):
 
 def steps_per_execution(batch_size, examples=None):
     """Training steps per call into the backend: about 32,768 examples per call (at most 50
-    steps, at most one epoch), so that Python's per-call overhead disappears. With `examples`,
-    a divisor of the steps per epoch is preferred (Keras's progress bar counts whole calls)."""
+    steps), so that Python's per-call overhead disappears. With `examples`, a number of steps
+    that divides the epoch's steps is preferred, down to a quarter of that: Keras's progress bar
+    counts whole calls, so it then ends exactly at the epoch's last step (otherwise its last call
+    shows a few steps too many; fewer steps per call would cost speed)."""
     steps = max(1, min(50, 32_768 // batch_size))
     if examples is None:
         return steps
     epoch_steps = -(-examples // batch_size)
     if epoch_steps <= steps:
         return epoch_steps
-    divisors = [d for d in range(steps, (steps + 1) // 2 - 1, -1) if epoch_steps % d == 0]
+    divisors = [d for d in range(steps, -(-steps // 4) - 1, -1) if epoch_steps % d == 0]
     return divisors[0] if divisors else steps
 
 

@@ -294,4 +294,5 @@ def test_steps_per_call_divide_the_epoch_when_possible():
     assert train.steps_per_execution(64) == 50 and train.steps_per_execution(4096) == 8
     assert train.steps_per_execution(64, 5200) == 41          # 82 steps per epoch = 2 x 41
     assert train.steps_per_execution(64, 100) == 2            # never more than one epoch
-    assert train.steps_per_execution(64, 64 * 97) == 50       # 97 steps: no divisor in [25, 50]
+    assert train.steps_per_execution(64, 64 * 91) == 13       # 91 = 7 x 13: 13 is at least 50 / 4
+    assert train.steps_per_execution(64, 64 * 97) == 50       # 97 steps, a prime: speed first
