@@ -1,5 +1,7 @@
 """The command line: both spellings of every option, the original script's habits, clear errors,
 and every command run end to end on tiny data (quick mode, a tiny model, one epoch)."""
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -361,10 +363,11 @@ TINY = ["--epochs", "1", "--width", "32", "--blocks", "1", "--batch_size", "256"
 def runs(tmp_path_factory):
     """A tiny MDN and a tiny baseline, each trained one epoch by the train command (quick mode)."""
     folder = tmp_path_factory.mktemp("runs")
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(io.StringIO()) as printed:
         patch.setenv("MDNLIB_QUICK", "1")
         assert cli.main(["train", "--train_dir", folder / "mdn", "--num_kernels", "3", *TINY]) == 0
         assert cli.main(["train", "--train-dir", folder / "baseline", "--baseline", *TINY]) == 0
+    (folder / "printed.txt").write_text(printed.getvalue())
     return folder
 
 
@@ -378,6 +381,9 @@ def test_train_writes_the_models_and_the_run_settings(runs):
     assert json.loads((runs / "baseline" / "run.json").read_text())["model"]["kind"] == "baseline"
     for name in ("mdn", "baseline"):
         assert (runs / name / "best.keras").is_file() and (runs / name / "final.keras").is_file()
+    last = read_history(runs / "mdn")[-1]
+    assert (f"saved {runs / 'mdn' / 'final.keras'} (and best.keras, history.csv, run.json); epoch 1: loss "
+            f"{last['loss']:.3f}, best-of-M MPJPE {last['val_mpjpe']:.1f} mm") in (runs / "printed.txt").read_text()
 
 
 @pytest.mark.slow
