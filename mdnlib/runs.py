@@ -60,11 +60,15 @@ class RunFolder:
             self._lock = None
 
     def unfinished(self):
-        """(epochs done, epochs asked) when the run in this folder stopped before its end, else None."""
+        """(epochs done, epochs asked) when the run in this folder stopped before its end, else None.
+
+        A finished run may have been reduced to its model (the pretrained folders: no backup)."""
         try:
             asked = int(json.loads(self.run.read_text())["epochs"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        if not self.backup.is_dir():
+            return None if self.final.is_file() else (0, asked)
         done = self.epochs_done()
         return (done, asked) if done < asked else None
 

@@ -242,10 +242,10 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
               f"{run.get('train_examples', 0):,} examples, see its run.json)")
         model = inference.load_trained(found)
         loaded, asked = model.model_config.to_dict(), models.as_config(model_config).to_dict()
-        differences = [f"{key} {loaded[key]} (asked: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
+        differences = [f"{key} {loaded[key]} (here: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
         if differences:
-            print(f"{name}: the checkpoint is not the configuration asked for here: {', '.join(differences)}; "
-                  "set use_pretrained = False to train the one asked for")
+            print(f"{name}: the checkpoint differs from the settings used here only without one: "
+                  f"{', '.join(differences)}; to train with those, set use_pretrained = False")
         return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows
     val_rows = slice(None) if val_rows is None else val_rows
