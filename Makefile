@@ -51,8 +51,9 @@ STUDENT_DIR ?= build/student
 student: $(STAMP)
 	$(PY) -m mdnlib.course student --out $(STUDENT_DIR) $(NOTEBOOKS)
 
-# An nbgrader course folder (TEACHING.md): COURSE=build/grading ASSIGNMENT=ps1 NOTEBOOKS="01 04"
-COURSE ?= build/grading
+# An nbgrader course folder (TEACHING.md), outside the repository (`make clean` deletes build/):
+# COURSE=$HOME/mdn-grading ASSIGNMENT=ps1 NOTEBOOKS="01 04"
+COURSE ?= $(HOME)/mdn-grading
 ASSIGNMENT ?= ps1
 grading: $(STAMP)
 	$(PY) -m mdnlib.course grading $(COURSE) --assignment $(ASSIGNMENT) $(NOTEBOOKS)

@@ -45,8 +45,13 @@ NBGRADER_CONFIG = """\
 # nbgrader settings for the MDN course (written by `python -m mdnlib.course grading`)
 c = get_config()
 c.CourseDirectory.course_id = "mdn-course"
-# Seconds per cell: in full mode a cell of notebook 04 trains for minutes (nbgrader's default: 30)
+# Seconds per cell (nbgrader's default: 30). No cell needs nearly that long: it is a margin for
+# slow or busy machines and for notebooks 05-07, whose cells load or train models.
 c.Execute.timeout = 900
+# For `nbgrader zip_collect ASSIGNMENT` (zip files in downloaded/ASSIGNMENT/archive/): uncomment
+# when the zip holds files named STUDENTID_NOTEBOOK.ipynb, e.g. alice_01_inverse_problem.ipynb
+# (a student id without "_").
+# c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^_/]+)_(?P<file_id>[^/]+\\.ipynb)$"
 """
 
 
@@ -190,8 +195,14 @@ def write_student_copies(out_dir, paths=None):
 
 def setup_grading(course_dir, assignment="ps1", paths=None):
     """An nbgrader course folder: `nbgrader_config.py` (kept if there is one) and the clean
-    source notebooks in source/ASSIGNMENT/. Returns the written notebook paths."""
-    course_dir = Path(course_dir)
+    source notebooks in source/ASSIGNMENT/. Returns the written notebook paths.
+
+    `~` is expanded. A folder inside the repository is refused (ValueError): grades and students'
+    work do not belong there, and `make clean` deletes build/."""
+    course_dir = Path(course_dir).expanduser()
+    if course_dir.resolve().is_relative_to(PROJECT_DIR):
+        raise ValueError(f"{course_dir.resolve()} is inside the course's repository {PROJECT_DIR}; "
+                         "choose a folder outside it, e.g. make grading COURSE=$HOME/mdn-grading")
     source = course_dir / "source" / assignment
     source.mkdir(parents=True, exist_ok=True)
     config = course_dir / "nbgrader_config.py"
@@ -251,7 +262,8 @@ def main(argv=None):
     command("check-clean", "fail if a notebook has outputs, widget state or lacks its nbgrader metadata")
     grading = command("grading", "an nbgrader course folder with the notebooks as an assignment's "
                                  "source (TEACHING.md)")
-    grading.add_argument("course_dir", help="the nbgrader course folder (created if needed)")
+    grading.add_argument("course_dir", help="the nbgrader course folder, created if needed; outside "
+                                            "the repository, e.g. ~/mdn-grading")
     grading.add_argument("--assignment", default="ps1", help="assignment name (default: ps1)")
     for sub in (student, commands.choices["clean"], commands.choices["check-clean"], grading):
         sub.add_argument("notebooks", nargs="*", help="paths, numbers (04) or names; default: "
@@ -273,7 +285,8 @@ def _run(args):
     if args.command == "grading":
         for path in setup_grading(args.course_dir, args.assignment, args.notebooks):
             print(f"wrote {path}")
-        print(f"next: cd {args.course_dir} && nbgrader generate_assignment {args.assignment} (TEACHING.md)")
+        print(f"next: cd {Path(args.course_dir).expanduser()} && nbgrader generate_assignment "
+              f"{args.assignment} (TEACHING.md)")
     elif args.command == "student":
         for path in write_student_copies(args.out, args.notebooks):
             print(f"wrote {path}")

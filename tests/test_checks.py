@@ -61,6 +61,12 @@ def candidates_unit_ray_assumed(ray, parent, length):
     return np.array([(b - root) * ray, (b + root) * ray])
 
 
+def candidates_no_square_root(ray, parent, length):
+    a, b = ray @ ray, ray @ parent
+    root = b * b - a * (parent @ parent - length ** 2)
+    return np.array([(b - root) / a * ray, (b + root) / a * ray])
+
+
 def candidates_far_first(ray, parent, length):
     return candidates(ray, parent, length)[::-1]
 
@@ -82,12 +88,30 @@ def test_check_bone_candidates(capsys):
         checks.check_bone_candidates(lambda ray, parent, length: candidates(ray, parent, length)[0])
     with pytest.raises(AssertionError, match="not a unit vector"):
         checks.check_bone_candidates(candidates_unit_ray_assumed)
+    with pytest.raises(AssertionError, match="forget the square root"):
+        checks.check_bone_candidates(candidates_no_square_root)
     with pytest.raises(AssertionError, match="nearer point .* first"):
         checks.check_bone_candidates(candidates_far_first)
     with pytest.raises(AssertionError, match="two roots"):
         checks.check_bone_candidates(candidates_one_root)
     with pytest.raises(AssertionError, match="not on the camera ray"):
         checks.check_bone_candidates(candidates_offset_from_parent)
+
+
+def test_a_verdict_comes_from_a_short_traceback_and_the_learners_error_keeps_its_own():
+    """nbgrader's feedback shows the hint, not the frames of mdnlib that found it."""
+    for learner, error_type in [(candidates_far_first, AssertionError), (stub, NotImplementedError)]:
+        with pytest.raises(error_type) as raised:
+            checks.check_bone_candidates(learner)
+        assert type(raised.value) is error_type and raised.value.__suppress_context__
+        assert [entry.name for entry in raised.traceback] == [
+            "test_a_verdict_comes_from_a_short_traceback_and_the_learners_error_keeps_its_own", "run"]
+
+    def buggy(ray, parent, length):
+        return ray[5]
+    with pytest.raises(IndexError) as raised:
+        checks.check_bone_candidates(buggy)
+    assert raised.traceback[-1].name == "buggy"
 
 
 # --- notebook 04: the mixture NLL ------------------------------------------------------------

@@ -172,6 +172,33 @@ def test_grading_folder_holds_config_and_sources(tmp_path):
     assert (tmp_path / "nbgrader_config.py").read_text() == "# the teacher's own\n"
 
 
+def test_grading_folder_expands_home_and_refuses_the_repository(tmp_path, monkeypatch, capsys):
+    from mdnlib.config import PROJECT_DIR
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert course.main(["grading", "~/mdn-grading", "01"]) == 0
+    assert (tmp_path / "mdn-grading" / "source" / "ps1" / "01_inverse_problem.ipynb").is_file()
+    assert not (tmp_path / "~").exists()
+    assert f"next: cd {tmp_path / 'mdn-grading'} " in capsys.readouterr().out
+    config = (tmp_path / "mdn-grading" / "nbgrader_config.py").read_text()
+    assert '# c.FileNameCollectorPlugin.named_regexp = r".*/(?P<student_id>[^_/]+)_' in config
+    monkeypatch.chdir(PROJECT_DIR)
+    for inside in ["build/grading", str(PROJECT_DIR / "grading")]:
+        assert course.main(["grading", inside, "01"]) == 1
+        err = capsys.readouterr().err
+        assert "inside the course's repository" in err and "COURSE=$HOME/mdn-grading" in err
+        assert len(err.strip().splitlines()) == 1 and not (PROJECT_DIR / inside).exists()
+
+
+def test_zip_collect_pattern_names_student_and_notebook():
+    """The commented-out pattern that TEACHING.md has teachers uncomment for `nbgrader zip_collect`."""
+    import re
+    pattern = re.search(r'named_regexp = r"(.*)"', course.NBGRADER_CONFIG).group(1)
+    found = re.match(pattern, "downloaded/ps1/extracted/erin_01_inverse_problem.ipynb")
+    assert found.group("student_id", "file_id") == ("erin", "01_inverse_problem.ipynb")
+    assert re.match(pattern, "downloaded/ps1/extracted/notes.txt") is None
+
+
 def test_make_student_chooses_notebooks(tmp_path):
     from mdnlib.config import PROJECT_DIR
     if shutil.which("make") is None:

@@ -4,6 +4,8 @@ Each `check_*` takes the learner's function, runs it on fixed inputs, compares t
 the reference in `mdnlib` and either prints one line starting with "passed" or raises an
 AssertionError whose message says what is probably wrong and how to fix it. A stub that still
 raises a bare NotImplementedError gets one that names the exercise (nbgrader counts the error).
+Both are raised from a short traceback (the check's call, then one frame of `helpers.exercise`),
+so that a notebook and nbgrader's feedback show the message rather than mdnlib's internals.
 An answer that calls the reference it is compared with (listed below) fails: the check could
 not tell whether the learner can write it. A teacher can allow that with the environment
 variable MDNLIB_ALLOW_REFERENCE=1 (`helpers.ALLOW_REFERENCE_ENV`). Notebooks call

@@ -12,9 +12,17 @@ import numpy as np
 ALLOW_REFERENCE_ENV = "MDNLIB_ALLOW_REFERENCE"
 
 
+class _Failed(AssertionError):
+    """A check's verdict (`fail`); `exercise` raises it again as a plain AssertionError."""
+
+
+class _NotDone(NotImplementedError):
+    """An exercise still a stub; `exercise` raises it again as a plain NotImplementedError."""
+
+
 def fail(message):
     """Fail the check with a message that says what is probably wrong and how to fix it."""
-    raise AssertionError(message)
+    raise _Failed(message)
 
 
 def passed(text):
@@ -77,7 +85,15 @@ def exercise(*references):
 
         @functools.wraps(check)
         def run(fn, *args, **kwargs):
-            return check(learner(fn, notebook, references), *args, **kwargs)
+            # A verdict is raised again from here, without its cause, so that the notebook (and
+            # nbgrader's feedback) shows the message, not the frames of mdnlib that found it;
+            # an error of the learner's own code keeps its whole traceback.
+            try:
+                return check(learner(fn, notebook, references), *args, **kwargs)
+            except _Failed as verdict:
+                raise AssertionError(*verdict.args) from None
+            except _NotDone as verdict:
+                raise NotImplementedError(*verdict.args) from None
         return run
     return decorate
 
@@ -104,7 +120,7 @@ def learner(fn, notebook, references=()):
         except NotImplementedError as error:
             if error.args:
                 raise
-            raise NotImplementedError(
+            raise _NotDone(
                 f"the exercise `{fn.__name__}` of notebook {notebook} is not done yet: replace "
                 f"`raise NotImplementedError()` in the cell that defines {fn.__name__} by your code, "
                 "run that cell, then this check again") from None

@@ -49,6 +49,13 @@ def check_bone_candidates(fn):
             fail("your points are not on the camera ray: every point of the ray is s * ray "
                   "for a number s (the camera centre is the origin)")
         distances = np.linalg.norm(got - parent, axis=-1)
+        a, b, c = ray @ ray, ray @ parent, parent @ parent - length ** 2
+        no_root = [np.array([(b - d) / k * ray, (b + d) / k * ray]) for k, d in ((a, b * b - a * c),
+                                                                                 (1.0, b * b - c))]
+        if any(np.allclose(got, wrong, atol=1e-3) for wrong in no_root):
+            fail(f"your points are {distances.round(1)} mm from the parent, not {length} mm: did you "
+                 "forget the square root? The roots are s = (b - sqrt(b^2 - a c)) / a and "
+                 "(b + sqrt(b^2 - a c)) / a")
         if not np.allclose(distances, length, atol=1e-3):
             hint = (" (this ray is not a unit vector: in a s^2 - 2 b s + c = 0 keep a = ray . ray)"
                     if not np.isclose(ray @ ray, 1.0) else "")
