@@ -245,7 +245,7 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
         differences = [f"{key} {loaded[key]} (here: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
         if differences:
             print(f"{name}: the checkpoint differs from the settings used here only without one: "
-                  f"{', '.join(differences)}; to train with those, set use_pretrained = False")
+                  f"{', '.join(differences)}")
         return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows
     val_rows = slice(None) if val_rows is None else val_rows
