@@ -10,7 +10,6 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
 """
 import json
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,25 +82,7 @@ def find_pretrained(name):
 
 def load_trained(path):
     """Load a trained model from a .keras file or a training folder (see `find_model_file`)."""
-    return models.load_model(check_model_file(find_model_file(path)))
-
-
-def check_model_file(path):
-    """`path` if it is a complete .keras archive; otherwise an error that says it is damaged.
-
-    Keras itself calls a damaged file "not found"; a crash or a full disk while copying is
-    the usual cause.
-    """
-    try:
-        with zipfile.ZipFile(path) as archive:
-            damaged = archive.testzip()
-        damaged = damaged and f"{damaged} fails its checksum"
-    except (zipfile.BadZipFile, EOFError) as error:
-        damaged = str(error)
-    if damaged is not None:
-        raise ValueError(f"{path}: damaged model file (not a complete .keras archive: {damaged}); "
-                         "copy it again or train again ('python -m mdnlib train')")
-    return path
+    return models.load_model(find_model_file(path))
 
 
 def training_run(path):

@@ -396,14 +396,26 @@ def load_model(path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file (train one with 'python -m mdnlib train')")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path}: not a .keras model file (empty, truncated or another format?); "
-                         "copy it again, or retrain it with 'python -m mdnlib train'")
+    _check_archive(path)
     try:
         model = keras.saving.load_model(path, compile=False)
-    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as error:
+    except (ValueError, OSError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: not a readable mdnlib model ({error}); copy it again, or retrain it "
                          "with 'python -m mdnlib train'") from None
     if not isinstance(model, PoseNetwork):
         raise ValueError(f"{path}: holds a {type(model).__name__}, not an mdnlib PoseNetwork")
     return model
+
+
+def _check_archive(path):
+    """Refuse a .keras file that is not a complete zip archive, saying it is damaged (Keras itself
+    calls such a file "not found"; a crash or a full disk while copying is the usual cause)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+        damaged = damaged and f"{damaged} fails its checksum"
+    except (zipfile.BadZipFile, EOFError) as error:
+        damaged = str(error) or "not a zip archive"
+    if damaged is not None:
+        raise ValueError(f"{path}: damaged model file (not a complete .keras archive: {damaged}); "
+                         "copy it again or train again ('python -m mdnlib train')")

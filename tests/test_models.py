@@ -243,7 +243,7 @@ def test_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such model file"):
         models.load_model(tmp_path / "missing.keras")
     (tmp_path / "broken.keras").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="broken.keras: not a .keras model file"):
+    with pytest.raises(ValueError, match="broken.keras: damaged model file"):
         models.load_model(tmp_path / "broken.keras")
     with pytest.raises(ValueError, match=r"\(N, 32\)"):
         models.predict_mixture(models.build_model(small_config()), np.zeros((2, 16, 2)))

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from mdnlib import config
 from mdnlib.camera import h36m_cameras
 from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS
 from mdnlib.skeleton import BONES_17, INPUT_16

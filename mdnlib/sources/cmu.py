@@ -303,7 +303,6 @@ def euler_matrix(angles, order):
 def forward_kinematics(asf, channels):
     """End points of every bone (and "root"), each (N, 3) in mm in CMU's own y-up frame."""
     root_channels = channels["root"]
-    count = len(root_channels)
     scale = np.pi / 180 if asf.degrees else 1.0
     order = [c for c in asf.root_order if c.startswith("R")]
     root_angles = np.stack([root_channels[:, asf.root_order.index(c)] for c in order], axis=1) * scale
