@@ -33,7 +33,8 @@ test: $(STAMP)
 	MDNLIB_QUICK=1 $(PY) -m pytest tests
 	MDNLIB_QUICK=1 KERAS_BACKEND=jax $(PY) -m pytest $(JAX_TESTS)
 
-# Speed, realism, results and course-time figures quoted in the README (about 20 minutes)
+# Speed, realism, results and course-time figures quoted in the README (about 20 minutes). The CMU
+# figures use data/cmu when it holds subjects (python -m mdnlib download cmu --subjects 1 2), else the sample
 bench: $(STAMP)
 	OMP_NUM_THREADS=1 $(PY) bench/synthetic_speed.py
 	$(PY) bench/train_speed.py
