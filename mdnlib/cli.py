@@ -95,6 +95,8 @@ def build_parser():
     _flag(train, "--miss_up_to", "hide 0 to --miss_num limb joints instead, as many drawn per example: "
                                  "one model for complete and occluded inputs")
     _flag(train, "--no_dirichlet", "train without the Dirichlet prior on the mixing coefficients")
+    _flag(train, "--sigma_per_joint", "beyond the paper: one sigma per kernel and joint, so a hypothesis "
+                                      "can be sure of some joints and unsure of others")
     _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
     _option(train, "--config", choices=("course", "paper"), default="course",
             help="size preset: 'paper' = width 1024, 2 blocks, batch 64, 200 epochs; "
@@ -180,7 +182,8 @@ def run_train(args):
             baseline=args.baseline, config=args.config, num_kernels=args.num_kernels, epochs=args.epochs,
             batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
             blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
-            batch_norm=args.batch_norm, seed=args.seed, **_source_options(args, args.data))
+            batch_norm=args.batch_norm, seed=args.seed, sigma_per_joint=args.sigma_per_joint,
+            **_source_options(args, args.data))
     except KeyboardInterrupt:
         done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "

@@ -120,17 +120,21 @@ class Normalizer:
         pose[..., skeleton.OUTPUT_16, :] = joints
         return pose
 
-    def sigma_to_mm(self, sigma):
+    def sigma_to_mm(self, sigma, per_joint=False):
         """A kernel's isotropic sigma in normalised units -> mm.
 
         In normalised units every coordinate d has been divided by its own std_3d[d] (mm), so one
         sigma s means a std of s * std_3d[d] mm along coordinate d: not isotropic in mm. We report
         the isotropic sigma in mm with the same expected squared distance,
         s_mm = s * sqrt(mean_d std_3d[d]^2) (the RMS of the 48 stds), so that
-        E||y - mu||^2 = 48 s_mm^2 holds in mm as it does in normalised units.
+        E||y - mu||^2 = 48 s_mm^2 holds in mm as it does in normalised units. With `per_joint`,
+        sigma is (..., 16), one per output joint, and each uses the RMS of its joint's 3 stds.
         """
         self._check_fitted()
-        return np.asarray(sigma, dtype=np.float64) * np.sqrt(np.mean(self.std_3d ** 2))
+        sigma = np.asarray(sigma, dtype=np.float64)
+        if per_joint:
+            return sigma * np.sqrt(np.mean(self.std_3d.reshape(16, 3) ** 2, axis=1))
+        return sigma * np.sqrt(np.mean(self.std_3d ** 2))
 
     def same_as(self, other):
         """True when `other` holds the same statistics (data normalised by one suits the other)."""

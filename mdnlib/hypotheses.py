@@ -5,6 +5,8 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
 
 - `depth_spread`: how far the hypotheses disagree on each bone's depth, to compare with the two
   depth solutions of that bone (`mdnlib.toy.flip_gaps`);
+- `depth_uncertainty`: the whole mixture's std of each bone's depth, the kernels' own sigmas
+  included (what a model with one sigma per joint says about each joint);
 - `joint_spread`, `bone_vectors`: how far they disagree on each joint's position, or on each
   bone's direction (hidden joints);
 - `nearest_neighbours`: the training examples whose 2D input is nearest to a test input, whose
@@ -32,6 +34,27 @@ def depth_spread(hypotheses, weights):
     depth solutions are far apart should get hypotheses on both sides: a large spread.
     """
     return _weighted_std(bone_vectors(hypotheses)[..., 2], weights)
+
+
+def depth_uncertainty(hypotheses, weights, sigmas):
+    """The mixture's standard deviation of each joint's depth relative to its parent, in mm.
+
+    hypotheses (..., M, 17, 3), weights (..., M), sigmas (..., M) or (..., M, 17) mm (as
+    `inference.Hypotheses` holds them) -> (..., 17), 0 for the root. By the law of total
+    variance: the spread of the kernels' bone depths (`depth_spread`) squared plus the weighted
+    mean of each kernel's own variance of that depth, sigma_joint^2 + sigma_parent^2 (the root
+    is fixed, sigma 0).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum(axis=-1, keepdims=True)
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if sigmas.shape == w.shape:                                   # one sigma per kernel
+        sigmas = np.repeat(sigmas[..., None], skeleton.NUM_JOINTS, axis=-1)
+        sigmas[..., skeleton.ROOT] = 0.0
+    within = sigmas ** 2 + sigmas[..., np.maximum(skeleton.PARENTS_17, 0)] ** 2
+    within[..., skeleton.ROOT] = 0.0
+    between = depth_spread(hypotheses, weights) ** 2
+    return np.sqrt(between + np.sum(w[..., None] * within, axis=-2))
 
 
 def bone_vectors(poses):

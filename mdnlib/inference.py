@@ -4,7 +4,8 @@ A trained model carries the Normalizer of its training data, so a caller gives r
 gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
   hypotheses (N, M, 17, 3): kernel means, root-relative camera-frame mm, root joint at 0;
   weights (N, M): the mixing coefficients (they sum to 1); a baseline model gives M = 1;
-  sigmas (N, M): each kernel's isotropic sigma converted to mm (`Normalizer.sigma_to_mm`).
+  sigmas (N, M): each kernel's isotropic sigma converted to mm (`Normalizer.sigma_to_mm`), or
+  (N, M, 17) for a model with one sigma per joint (0 for the root, which is not predicted).
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mdnlib import metrics, models
+from mdnlib import metrics, models, skeleton
 from mdnlib.config import pretrained_dir
 from mdnlib.dataset import read_npz, save_npz
 from mdnlib.runs import RunFolder
@@ -36,7 +37,7 @@ class Hypotheses:
 
     hypotheses: np.ndarray   # (N, M, 17, 3) root-relative camera-frame mm
     weights: np.ndarray      # (N, M), sum to 1 over M
-    sigmas: np.ndarray       # (N, M) mm
+    sigmas: np.ndarray       # (N, M) mm, or (N, M, 17) mm with one sigma per joint
 
     def most_likely(self):
         """The hypothesis with the largest weight per pose: (N, 17, 3) mm."""
@@ -118,12 +119,15 @@ def predict_normalized(model, x, batch_size=4096):
 def hypotheses_from_mixture(mu, sigma, alpha, normalizer):
     """Network outputs in normalised units -> Hypotheses in mm.
 
-    mu (N, M, 48), sigma (N, M), alpha (N, M), as `models.predict_mixture` returns them.
+    mu (N, M, 48), sigma (N, M) or (N, M, 16), alpha (N, M), as `models.predict_mixture` returns them.
     """
     mu, sigma, alpha = (np.asarray(a, dtype=np.float64) for a in (mu, sigma, alpha))
+    per_joint = sigma.ndim == mu.ndim
+    sigmas = normalizer.sigma_to_mm(sigma, per_joint=per_joint)
+    if per_joint:                                # the 16 output joints -> all 17, root at 0
+        sigmas = np.insert(sigmas, skeleton.ROOT, 0.0, axis=-1)
     return Hypotheses(hypotheses=normalizer.denormalize_3d(mu),
-                      weights=alpha / alpha.sum(axis=-1, keepdims=True),
-                      sigmas=normalizer.sigma_to_mm(sigma))
+                      weights=alpha / alpha.sum(axis=-1, keepdims=True), sigmas=sigmas)
 
 
 def model_normalizer(model):

@@ -45,6 +45,9 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
     (B, M) mixing coefficients. For each kernel
     `e_k = log(alpha_k) - D/2 log(2 pi) - D log(sigma_k) - ||y - mu_k||^2 / (2 sigma_k^2)`,
     and the result is logsumexp_k(e_k). Sigma and alpha are clipped as in the original code.
+    Beyond the paper, `sigma` may be (B, M, J), one sigma per kernel and joint (D = 3J,
+    coordinates joint after joint): then D log(sigma_k) becomes 3 sum_j log(sigma_kj) and each
+    joint's squared distance is divided by its own 2 sigma_kj^2.
     """
     y = _as_tensor(y)
     mu, sigma, alpha = (_as_tensor(v, dtype=y.dtype) for v in (mu, sigma, alpha))
@@ -52,9 +55,15 @@ def mixture_log_likelihood(y, mu, sigma, alpha):
     dim = y.shape[-1]
     sigma = clip(sigma, SIGMA_MIN, SIGMA_MAX)
     alpha = clip(alpha, ALPHA_MIN, ALPHA_MAX)
-    squared_distance = ops.sum(ops.square(ops.expand_dims(y, 1) - mu), axis=-1)       # (B, M)
-    exponent = (ops.log(alpha) - 0.5 * dim * math.log(2.0 * math.pi) - dim * ops.log(sigma)
-                - squared_distance / (2.0 * ops.square(sigma)))
+    squared = ops.square(ops.expand_dims(y, 1) - mu)                                  # (B, M, D)
+    if len(sigma.shape) == 3:                                   # one sigma per kernel and joint
+        joint_squared = ops.sum(ops.reshape(squared, (-1, mu.shape[1], dim // 3, 3)), axis=-1)
+        log_norm = 3.0 * ops.sum(ops.log(sigma), axis=-1)                                # (B, M)
+        scaled_distance = ops.sum(joint_squared / (2.0 * ops.square(sigma)), axis=-1)
+    else:
+        log_norm = dim * ops.log(sigma)
+        scaled_distance = ops.sum(squared, axis=-1) / (2.0 * ops.square(sigma))
+    exponent = ops.log(alpha) - 0.5 * dim * math.log(2.0 * math.pi) - log_norm - scaled_distance
     return ops.logsumexp(exponent, axis=-1)
 
 
@@ -83,13 +92,15 @@ def _check_shapes(y, mu, sigma, alpha):
     def same(a, b):          # sizes unknown while tracing (None) are not checked
         return a is None or b is None or a == b
 
-    ok = (len(y.shape) == 2 and len(mu.shape) == 3 and len(sigma.shape) == 2
+    per_joint = len(sigma.shape) == 3
+    ok = (len(y.shape) == 2 and len(mu.shape) == 3 and len(sigma.shape) in (2, 3)
           and len(alpha.shape) == 2 and same(mu.shape[2], y.shape[1])
           and all(same(a, b) for a, b in zip(mu.shape[:2], sigma.shape))
           and all(same(a, b) for a, b in zip(alpha.shape, sigma.shape))
-          and same(y.shape[0], sigma.shape[0]))
+          and same(y.shape[0], sigma.shape[0])
+          and (not per_joint or (y.shape[1] is not None and same(3 * sigma.shape[2], y.shape[1]))))
     if not ok:
         raise ValueError(
-            "mixture shapes must be y (B, D), mu (B, M, D), sigma (B, M), alpha (B, M); got "
-            f"y {tuple(y.shape)}, mu {tuple(mu.shape)}, sigma {tuple(sigma.shape)}, "
-            f"alpha {tuple(alpha.shape)}")
+            "mixture shapes must be y (B, D), mu (B, M, D), sigma (B, M) or (B, M, D/3) (one per "
+            f"joint), alpha (B, M); got y {tuple(y.shape)}, mu {tuple(mu.shape)}, sigma "
+            f"{tuple(sigma.shape)}, alpha {tuple(alpha.shape)}")

@@ -169,15 +169,20 @@ def choose_kernel(means, alphas, target=None, rule="likely"):
 def joint_radii(target, means, sigmas, kernel):
     """Per-joint distance to the chosen kernel's mean, in units of its sigma.
 
-    target (..., 3J) normalised, means (..., M, 3J), sigmas (..., M), kernel (...,) -> (..., J).
+    target (..., 3J) normalised, means (..., M, 3J), sigmas (..., M) (or (..., M, J), one per
+    joint), kernel (...,) -> (..., J).
     """
     target, means, sigmas = (np.asarray(a, dtype=np.float64) for a in (target, means, sigmas))
-    if target.shape[-1] % 3 or means.shape[-1] != target.shape[-1] or means.shape[:-1] != sigmas.shape:
-        raise ValueError(f"expected target (..., 3J), means (..., M, 3J), sigmas (..., M); got "
-                         f"{target.shape}, {means.shape}, {sigmas.shape}")
-    kernel = np.asarray(kernel)[..., None]
-    mean = np.take_along_axis(means, kernel[..., None], axis=-2)[..., 0, :]
-    sigma = np.take_along_axis(sigmas, kernel, axis=-1)
+    per_joint = sigmas.ndim == means.ndim
+    kernel_shape = sigmas.shape[:-1] if per_joint else sigmas.shape
+    if (target.shape[-1] % 3 or means.shape[-1] != target.shape[-1] or means.shape[:-1] != kernel_shape
+            or (per_joint and 3 * sigmas.shape[-1] != means.shape[-1])):
+        raise ValueError(f"expected target (..., 3J), means (..., M, 3J), sigmas (..., M) or (..., M, J); "
+                         f"got {target.shape}, {means.shape}, {sigmas.shape}")
+    kernel = np.asarray(kernel)[..., None, None]
+    mean = np.take_along_axis(means, kernel, axis=-2)[..., 0, :]
+    sigma = (np.take_along_axis(sigmas, kernel, axis=-2)[..., 0, :] if per_joint
+             else np.take_along_axis(sigmas, kernel[..., 0], axis=-1))
     offsets = (target - mean).reshape(*target.shape[:-1], -1, 3)
     return np.linalg.norm(offsets, axis=-1) / sigma
 
@@ -196,13 +201,23 @@ def expected_calibration_error(observed, levels=CALIBRATION_LEVELS):
 def calibration(target, means, sigmas, alphas, rule="likely", levels=CALIBRATION_LEVELS):
     """Coverage of the predicted sigmas and its ECE, in the network's normalised output space.
 
-    target (N, 48), means (N, M, 48), sigmas (N, M), alphas (N, M) -> dict with levels,
+    target (N, 48), means (N, M, 48), sigmas (N, M) or (N, M, 16), alphas (N, M) -> dict with levels,
     observed coverage per level, and ece.
     """
     kernel = choose_kernel(means, alphas, target, rule)
     observed = coverage(joint_radii(target, means, sigmas, kernel), levels)
     return {"levels": np.asarray(levels), "observed": observed,
             "ece": expected_calibration_error(observed, levels)}
+
+
+def kernel_sigma(sigmas):
+    """One sigma per kernel, to print: `sigmas` (..., M) as they are, or per-joint sigmas
+    (..., M, 17) mm (root 0, as `inference.Hypotheses` holds them) as their RMS over the 16
+    predicted joints."""
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    if sigmas.shape[-1:] == (17,) and sigmas.ndim >= 2:
+        return np.sqrt(np.mean(sigmas[..., 1:] ** 2, axis=-1))
+    return sigmas
 
 
 def kernel_usage(alphas, threshold=0.05):

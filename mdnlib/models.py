@@ -13,11 +13,12 @@ computes:
   each update.) Batch normalisation has the original's momentum 0.99 and epsilon 1e-3;
 - mixture head: means (M x 48, linear; the 48*M outputs are read as (48, M), the original
   layout), one isotropic sigma per kernel `ELU(x) + 1` clipped to [1e-15, 1e15], mixing
-  coefficients softmax clipped to [1e-8, 1];
+  coefficients softmax clipped to [1e-8, 1]; beyond the paper, `sigma_per_joint` gives each
+  kernel one sigma per output joint instead;
 - 4,498,682 trainable parameters for the paper configuration (`PAPER`).
 
 Every model is a `PoseNetwork` whose output is always a mixture, a dict of `mu` (B, M, 48),
-`sigma` (B, M) and `alpha` (B, M) in normalised units; the baseline is the case M = 1,
+`sigma` (B, M) (or (B, M, 16) per joint) and `alpha` (B, M) in normalised units; the baseline is the case M = 1,
 alpha = 1, and its sigma is the RMS of its training residuals per coordinate (set by
 `mdnlib.train`, NaN before), the maximum-likelihood isotropic sigma of a fixed-variance
 Gaussian, so that baseline and MDN NLLs compare. A model trained with hidden joints
@@ -61,6 +62,7 @@ class ModelConfig:
     batch_norm: bool = True
     miss_num: int = 0            # limb joints hidden in every training example (0, 1 or 2)
     miss_up_to: bool = False     # hide 0 to miss_num joints instead, as many drawn per example
+    sigma_per_joint: bool = False  # beyond the paper: one sigma per kernel and joint, not per kernel
 
     def __post_init__(self):
         problems = []
@@ -77,6 +79,8 @@ class ModelConfig:
             problems.append(f"miss_num must be 0, 1 or 2 hidden limb joints, got {self.miss_num!r}")
         if self.miss_up_to and not self.miss_num:
             problems.append("miss_up_to needs miss_num 1 or 2: the most joints to hide")
+        if self.sigma_per_joint and self.kind != "mdn":
+            problems.append("sigma_per_joint is a mixture head's option: the baseline's sigma is fixed")
         if problems:
             raise ValueError("invalid model configuration: " + "; ".join(problems))
 
@@ -187,13 +191,18 @@ class MissingJoints(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="mdnlib")
 class MixtureHead(keras.layers.Layer):
-    """Features -> mu (B, M, 48), sigma (B, M), alpha (B, M), as in the original code."""
+    """Features -> mu (B, M, 48), sigma (B, M), alpha (B, M), as in the original code.
 
-    def __init__(self, num_kernels=5, max_norm=True, **kwargs):
+    With `per_joint`, sigma is (B, M, 16): one isotropic sigma per kernel and output joint
+    ("beyond the paper"), so a kernel can be sure of some joints and unsure of others.
+    """
+
+    def __init__(self, num_kernels=5, max_norm=True, per_joint=False, **kwargs):
         super().__init__(**kwargs)
-        self.num_kernels, self.max_norm = int(num_kernels), bool(max_norm)
+        self.num_kernels, self.max_norm, self.per_joint = int(num_kernels), bool(max_norm), bool(per_joint)
         self.means = Linear(OUTPUT_DIM * num_kernels, max_norm=max_norm, name="means")
-        self.sigmas = Linear(num_kernels, max_norm=max_norm, name="sigmas")
+        sigmas_per_kernel = OUTPUT_DIM // 3 if self.per_joint else 1
+        self.sigmas = Linear(num_kernels * sigmas_per_kernel, max_norm=max_norm, name="sigmas")
         self.mixing = Linear(num_kernels, max_norm=False, name="mixing")   # never max-normed
 
     def build(self, input_shape):
@@ -204,11 +213,14 @@ class MixtureHead(keras.layers.Layer):
         # Output j of the means layer is coordinate j // M of kernel j % M (the original layout).
         mu = ops.reshape(self.means(features), (-1, OUTPUT_DIM, self.num_kernels))
         sigma = losses.clip(ops.elu(self.sigmas(features)) + 1.0, losses.SIGMA_MIN, losses.SIGMA_MAX)
+        if self.per_joint:
+            sigma = ops.reshape(sigma, (-1, self.num_kernels, OUTPUT_DIM // 3))
         alpha = losses.clip(ops.softmax(self.mixing(features), axis=-1), losses.ALPHA_MIN, losses.ALPHA_MAX)
         return {"mu": ops.transpose(mu, (0, 2, 1)), "sigma": sigma, "alpha": alpha}
 
     def get_config(self):
-        return {**super().get_config(), "num_kernels": self.num_kernels, "max_norm": self.max_norm}
+        return {**super().get_config(), "num_kernels": self.num_kernels, "max_norm": self.max_norm,
+                "per_joint": self.per_joint}
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
@@ -267,7 +279,8 @@ class PoseNetwork(keras.Model):
         for i in range(config.blocks):
             y = _unit(_unit(x, config, f"block{i}_unit1"), config, f"block{i}_unit2")
             x = keras.layers.Add(name=f"block{i}_add")([x, y])
-        head = (MixtureHead(config.num_kernels, max_norm=config.max_norm, name="mixture_head")
+        head = (MixtureHead(config.num_kernels, max_norm=config.max_norm, per_joint=config.sigma_per_joint,
+                            name="mixture_head")
                 if config.kind == "mdn" else RegressionHead(max_norm=config.max_norm, name="regression_head"))
         super().__init__(inputs, head(x), name=name or f"{config.kind}_network", **kwargs)
         self.model_config = config
@@ -358,7 +371,8 @@ def count_parameters(model):
 def predict_mixture(model, x, batch_size=4096):
     """Mixture parameters for normalised inputs x (N, 32), as float32 NumPy arrays.
 
-    Returns mu (N, M, 48), sigma (N, M), alpha (N, M), in normalised units; the baseline gives
+    Returns mu (N, M, 48), sigma (N, M) (or (N, M, 16) per joint), alpha (N, M), in normalised
+    units; the baseline gives
     M = 1, alpha = 1 and its RMS training residual as sigma (NaN if it was never set).
     """
     x = np.asarray(x, dtype=np.float32)
@@ -368,7 +382,8 @@ def predict_mixture(model, x, batch_size=4096):
         raise ValueError("inputs contain NaN or infinite values")
     if len(x) == 0:
         m = model.model_config.kernels
-        return (np.zeros((0, m, OUTPUT_DIM), np.float32), np.zeros((0, m), np.float32),
+        sigma_shape = (0, m, OUTPUT_DIM // 3) if model.model_config.sigma_per_joint else (0, m)
+        return (np.zeros((0, m, OUTPUT_DIM), np.float32), np.zeros(sigma_shape, np.float32),
                 np.zeros((0, m), np.float32))
     out = model.predict(x, batch_size=batch_size, verbose=0)
     return (*(np.asarray(out[key]) for key in ("mu", "sigma", "alpha")),)

@@ -199,7 +199,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
 def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False, miss_num=0, miss_up_to=False,
                        dirichlet=True, baseline=False, config="course", num_kernels=None, epochs=None,
                        batch_size=None, learning_rate=None, width=None, blocks=None, dropout_rate=None,
-                       max_norm=None, batch_norm=None, seed=0, source_2d=None):
+                       max_norm=None, batch_norm=None, seed=0, source_2d=None, sigma_per_joint=False):
     """What `python -m mdnlib train` does: load a source, prepare it, train, save.
 
     `config` is a preset ("paper" or "course", see `PRESET_TRAINING`); every other option
@@ -213,7 +213,7 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
     model_config = models.PRESETS[config].replace(
         kind="baseline" if baseline else "mdn", num_kernels=num_kernels, width=width, blocks=blocks,
         dropout=dropout_rate, max_norm=max_norm, batch_norm=batch_norm, miss_num=miss_num,
-        miss_up_to=miss_up_to,
+        miss_up_to=miss_up_to, sigma_per_joint=sigma_per_joint,
         dirichlet_beta=None if dirichlet else 1.0)
     options = {"source_2d": source_2d} if source_2d else {}
     prepared = dataset.prepare(sources.load_source(data, data_dir, use_sh=use_sh, **options))

@@ -246,7 +246,7 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
     """The figure of the original code's `--sample`: 2D input, ground truth, M hypotheses.
 
     pose_2d (16 or 17, 2) px; gt_3d (17, 3) mm or None; hypotheses (M, 17, 3) mm; weights (M,);
-    sigmas (M,) mm or None. Each hypothesis is titled with its weight (and sigma, and its MPJPE
+    sigmas (M,) or (M, 17) mm or None. Each hypothesis is titled with its weight (and sigma, and its MPJPE
     to the ground truth when given; the best one is marked). All 3D panels share their limits.
     """
     hypotheses = np.asarray(hypotheses, dtype=float)
@@ -255,6 +255,7 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         raise ValueError(f"hypotheses must be (M, 17, 3) with M weights, got {hypotheses.shape} "
                          f"and {weights.shape}")
     errors = None if gt_3d is None else metrics.mpjpe(hypotheses, np.asarray(gt_3d)[None])
+    sigmas = None if sigmas is None else metrics.kernel_sigma(sigmas)
     panels = 1 + (gt_3d is not None) + len(hypotheses)
     rows = 1 if panels <= 4 else 2                      # two rows keep 3D panels readable
     columns = -(-panels // rows)

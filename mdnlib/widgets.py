@@ -352,7 +352,7 @@ class HypothesisBrowser(Explorer):
         self.hypotheses = np.asarray(hypotheses, dtype=float)
         self.weights = np.asarray(weights, dtype=float)
         self.gt = None if gt is None else np.asarray(gt, dtype=float)
-        self.sigmas = None if sigmas is None else np.asarray(sigmas, dtype=float)
+        self.sigmas = None if sigmas is None else metrics.kernel_sigma(sigmas)
         count, m = self.weights.shape
         style = dict(continuous_update=True, style={"description_width": "80px"},
                      layout=ipywidgets.Layout(width="320px"))

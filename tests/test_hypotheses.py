@@ -80,3 +80,19 @@ def test_nearest_neighbours_match_a_full_sort():
     assert indices[-2, 0] == 7 and indices[-1, 0] == 99
     with pytest.raises(ValueError, match="k must be"):
         hypotheses.nearest_neighbours(queries, references, k=501)
+
+
+def test_depth_uncertainty_adds_the_kernels_own_variance():
+    hyps = np.zeros((1, 2, 17, 3))
+    hyps[0, 1, 3, 2] = 40.0                    # the two kernels disagree by 40 mm on joint 3's depth
+    weights = np.array([[0.5, 0.5]])
+    per_kernel = hypotheses.depth_uncertainty(hyps, weights, np.array([[10.0, 10.0]]))
+    assert per_kernel[0, 0] == 0.0
+    assert per_kernel[0, 1] == pytest.approx(10.0)                       # the root's child: sigma alone
+    assert per_kernel[0, 3] == pytest.approx(np.sqrt(20.0 ** 2 + 2 * 10.0 ** 2))
+    per_joint = np.zeros((1, 2, 17))
+    per_joint[..., 2] = 30.0                   # joint 3's parent
+    result = hypotheses.depth_uncertainty(hyps, weights, per_joint)
+    assert result[0, 3] == pytest.approx(np.sqrt(20.0 ** 2 + 30.0 ** 2))
+    assert result[0, 2] == pytest.approx(30.0)
+    assert result[0, 1] == 0.0

@@ -144,3 +144,14 @@ def test_find_pretrained_looks_in_the_data_folder(tmp_path, monkeypatch):
     (tmp_path / "pretrained" / "baseline.keras").write_bytes(b"")
     assert inference.find_pretrained("mdn") == tmp_path / "pretrained" / "mdn"
     assert inference.find_pretrained("baseline") == tmp_path / "pretrained" / "baseline.keras"
+
+
+def test_per_joint_sigmas_become_millimetres_with_the_root_at_zero(normalizer):
+    rng = np.random.default_rng(2)
+    sigma = np.full((4, 3, 16), 0.25)
+    sigma[:, :, 5] = 0.5
+    result = inference.hypotheses_from_mixture(rng.normal(size=(4, 3, 48)), sigma, np.ones((4, 3)), normalizer)
+    assert result.sigmas.shape == (4, 3, 17)
+    np.testing.assert_array_equal(result.sigmas[..., 0], 0.0)
+    np.testing.assert_allclose(result.sigmas[..., 6], 0.5 * 200.0)        # output joint 5 is joint 6
+    np.testing.assert_allclose(np.delete(result.sigmas[..., 1:], 5, axis=-1), 0.25 * 200.0)

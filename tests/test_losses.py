@@ -137,3 +137,19 @@ def test_fuzz_gradient_with_respect_to_sigma_itself():
                                        tf.constant(alpha, tf.float32))
         assert np.isfinite(value.numpy()), trial
         assert np.isfinite(tape.gradient(value, sigma_t).numpy()).all(), trial
+
+
+def test_one_sigma_per_joint_is_a_diagonal_gaussian_mixture():
+    rng = np.random.default_rng(11)
+    y, mu, _, alpha = random_mixture(rng, dim=12)
+    sigma = rng.uniform(0.2, 2.0, size=(6, 5, 4))                       # 4 joints x 3 coordinates
+    per_coordinate = np.repeat(sigma, 3, axis=-1)
+    e = (np.log(alpha) - 0.5 * 12 * np.log(2 * np.pi) - np.log(per_coordinate).sum(-1)
+         - (((y[:, None, :] - mu) / per_coordinate) ** 2).sum(-1) / 2)
+    expected = -np.mean(np.log(np.exp(e).sum(axis=1)))
+    assert float(losses.mixture_nll(y, mu, sigma, alpha)) == pytest.approx(expected, rel=1e-10)
+    same = np.repeat(sigma[..., :1], 4, axis=-1)                         # equal per joint: the paper's
+    assert float(losses.mixture_nll(y, mu, same, alpha)) == pytest.approx(
+        float(losses.mixture_nll(y, mu, same[..., 0], alpha)), rel=1e-12)
+    with pytest.raises(ValueError, match="one per"):
+        losses.mixture_nll(y, mu, sigma[..., :3], alpha)

@@ -141,3 +141,11 @@ def test_kernel_usage():
     alphas = np.array([[0.96, 0.01, 0.01, 0.01, 0.01], [0.3, 0.3, 0.2, 0.1, 0.1], [0.5, 0.5, 0, 0, 0]])
     assert metrics.kernel_usage(alphas) == pytest.approx((1 + 5 + 2) / 3)
     assert metrics.kernel_usage(alphas, threshold=0.25) == pytest.approx((1 + 2 + 2) / 3)
+
+
+def test_joint_radii_with_one_sigma_per_joint():
+    target = np.zeros((1, 6))
+    means = np.array([[[3.0, 4.0, 0.0, 0.0, 0.0, 1.0], [0.0] * 6]])
+    sigmas = np.array([[[0.5, 0.25], [2.0, 2.0]]])
+    assert np.allclose(metrics.joint_radii(target, means, sigmas, np.array([0])), [[10.0, 4.0]])
+    assert np.allclose(metrics.kernel_sigma(np.array([[0.0] + [3.0] * 16, [0.0] + [4.0] * 16])), [3.0, 4.0])

@@ -247,3 +247,27 @@ def test_errors_are_clear(tmp_path):
         models.load_model(tmp_path / "broken.keras")
     with pytest.raises(ValueError, match=r"\(N, 32\)"):
         models.predict_mixture(models.build_model(small_config()), np.zeros((2, 16, 2)))
+
+
+def test_per_joint_sigma_gives_each_kernel_one_sigma_per_joint(tmp_path):
+    model = models.build_model(small_config(sigma_per_joint=True), seed=0)
+    x = np.random.default_rng(3).normal(size=(4, 32)).astype(np.float32)
+    mu, sigma, alpha = models.predict_mixture(model, x)
+    assert mu.shape == (4, 3, 48) and sigma.shape == (4, 3, 16) and alpha.shape == (4, 3)
+    features = keras.Model(model.input, model.get_layer("block1_add").output)(x)
+    s = numpy(model.head.sigmas(features)).reshape(4, 3, 16)
+    np.testing.assert_allclose(sigma, np.where(s > 0, s, np.expm1(s)) + 1.0, rtol=1e-5)
+    assert models.predict_mixture(model, x[:0])[1].shape == (0, 3, 16)
+    path = tmp_path / "model.keras"
+    models.save_model(model, path)
+    np.testing.assert_array_equal(models.predict_mixture(models.load_model(path), x)[1], sigma)
+    with pytest.raises(ValueError, match="sigma_per_joint"):
+        small_config(kind="baseline", sigma_per_joint=True)
+
+
+def test_sigma_to_mm_per_joint_uses_each_joints_rms_std():
+    std = np.tile([30.0, 40.0, 50.0], 16) * np.repeat(np.arange(1, 17), 3)
+    normalizer = Normalizer.from_dict({"mean_2d": np.zeros(32), "std_2d": np.ones(32),
+                                       "mean_3d": np.zeros(48), "std_3d": std})
+    got = normalizer.sigma_to_mm(np.full((2, 16), 2.0), per_joint=True)
+    np.testing.assert_allclose(got[0], 2.0 * np.arange(1, 17) * math.sqrt((900 + 1600 + 2500) / 3))
