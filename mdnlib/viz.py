@@ -202,12 +202,19 @@ def update_hypotheses_3d(lines, hypotheses, weights, frame="camera", chosen=None
         line.set_zorder(3 if k == top else 2)
 
 
-def draw_weights(ax, weights, title="mixing weights"):
-    """The mixing weights (M,) as bars in the hypotheses' colours, on a fixed 0-1 scale, the
-    heaviest outlined in black (see `update_weights`); returns the bars."""
+def weight_axis_top(weights):
+    """Top of a weight axis that fits `weights` (any shape): the largest weight plus 10%, rounded
+    up to a tenth, at most 1, so that weights of 0.2-0.3 are not squeezed at the bottom."""
+    return float(min(1.0, np.ceil(11.0 * np.max(weights)) / 10.0))
+
+
+def draw_weights(ax, weights, title="mixing weights", top=None):
+    """The mixing weights (M,) as bars in the hypotheses' colours on a fixed scale from 0 to
+    `top` (default `weight_axis_top(weights)`), the heaviest outlined in black (see
+    `update_weights`); returns the bars."""
     m = len(weights)
     bars = ax.bar(np.arange(1, m + 1), weights, color=[hypothesis_color(k) for k in range(m)])
-    ax.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, 1),
+    ax.set(xlabel="hypothesis (kernel)", ylabel="mixing weight α", ylim=(0, top or weight_axis_top(weights)),
            xticks=np.arange(1, m + 1), title=title)
     for k, label in enumerate(ax.get_xticklabels()):
         label.set_color(hypothesis_color(k))

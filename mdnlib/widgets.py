@@ -381,7 +381,8 @@ class HypothesisBrowser(Explorer):
         viz.set_axes_equal(self.ax_3d, [[-reach_3d] * 3, [reach_3d] * 3], margin=1.0)
         viz.style_axes_3d(self.ax_3d, view=None)     # the view follows the azimuth slider
         self.ax_weights = figure.add_subplot(grid[2])
-        self.bars = viz.draw_weights(self.ax_weights, self.weights[sample])
+        self.bars = viz.draw_weights(self.ax_weights, self.weights[sample],
+                                     top=viz.weight_axis_top(self.weights))   # fits every sample
         self.ax_weights.yaxis.set_label_position("right")   # clear of the 3D panel's labels
         self.ax_weights.yaxis.tick_right()
         self.title_2d = self.ax_2d.set_title("")
@@ -464,7 +465,9 @@ class PoseEditor(Explorer):
         viz.style_axes_3d(self.ax_3d, view="side")
         viz.set_axes_equal(self.ax_3d, first.hypotheses[0], margin=1.5)   # room for the poses to move
         self.ax_weights = figure.add_subplot(grid[2])
-        self.bars = viz.draw_weights(self.ax_weights, first.weights[0])
+        # room for a weight to grow as joints move (the axis stays fixed while dragging)
+        self.bars = viz.draw_weights(self.ax_weights, first.weights[0],
+                                     top=viz.weight_axis_top(min(1.0, 1.6 * first.weights.max())))
         # fixed titles: text is slow to paint (about 4 ms a title), the panels show the numbers
         self.ax_2d.set_title("drag a joint (original grey)", fontsize="small")
         self.ax_3d.set_title(f"{len(first.weights[0])} hypotheses, seen from the side\n"

@@ -175,7 +175,14 @@ def test_each_hypothesis_has_its_own_colour_in_the_lines_and_the_bars(browser_da
     assert line_colours == [viz.hypothesis_color(k) for k in range(4)]
     assert [matplotlib.colors.to_hex(bar.get_facecolor(), keep_alpha=False) for bar in browser.bars] == \
         [matplotlib.colors.to_hex(c) for c in line_colours]
-    assert browser.ax_weights.get_ylim() == (0, 1)           # weights to scale
+    top = browser.ax_weights.get_ylim()[1]                   # fitted to the weights, the same for all
+    assert weights.max() < top <= min(1.0, weights.max() * 1.1 + 0.1)
+
+
+def test_the_weight_axis_fits_the_weights():
+    assert viz.weight_axis_top(np.array([0.21, 0.2, 0.19, 0.2, 0.2])) == 0.3
+    assert viz.weight_axis_top(np.array([0.5, 0.5])) == 0.6
+    assert viz.weight_axis_top(np.array([0.95, 0.05])) == 1.0
 
 
 # --- the live pose editor ----------------------------------------------------------------------
