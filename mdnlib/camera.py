@@ -131,3 +131,103 @@ def h36m_camera(subject, camera_id):
 def h36m_cameras(subject):
     """The four cameras of a subject, keyed by camera id."""
     return {cid: h36m_camera(subject, cid) for cid in CAMERA_IDS}
+
+
+# ---- beyond the rig: the reference camera, and cameras drawn at random -----------------------------
+
+# fx, fy, cx, cy of the Human3.6M rig on average: the camera whose pixels a model trained on the rig
+# knows. `to_reference_pixels` maps another camera's pixels into it (what `predict` does with the
+# user's intrinsics).
+REFERENCE_INTRINSICS = tuple(float(np.mean([values[i] for values in INTRINSICS.values()])) for i in range(4))
+
+# Varied cameras (`varied_camera`), as people film: anywhere around the subject, from the floor to
+# a first-floor window, phone to zoom lenses, landscape or portrait images.
+VARIED_RANGES = {
+    "distance_mm": (3000.0, 8000.0),    # horizontal distance from the centre of the capture area
+    "height_mm": (300.0, 3000.0),       # the camera's height above the floor
+    "aim_height_mm": (700.0, 1200.0),   # it looks at this height above the centre ...
+    "aim_jitter_deg": 5.0,              # ... give or take this much in pitch and in yaw
+    "roll_deg": 3.0,                    # a hand-held tilt, either way
+    "fov_deg": (40.0, 80.0),            # field of view across the image's longer side
+    "centre_jitter": 0.02,              # principal point off the image centre, fraction of the size
+}
+IMAGE_SIZES = ((640, 480), (1000, 1000), (1280, 720), (1920, 1080), (720, 1280), (1080, 1920))
+# A varied camera must see the whole capture area: a cylinder of the capture radius, floor to this.
+_VISIBLE_HEIGHT_MM = 1900.0
+
+
+def to_reference_pixels(points, intrinsics, reference=REFERENCE_INTRINSICS):
+    """Pixels (..., 2) of a camera with `intrinsics` (fx, fy, cx, cy; shape (4,) or (..., 4) per
+    pose) -> the pixels that a camera with the `reference` intrinsics, at the same place, records:
+    x' = (x - c) / f * f_ref + c_ref. Exact for undistorted images."""
+    points = np.asarray(points, dtype=np.float64)
+    intrinsics = np.asarray(intrinsics, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    # per-pose intrinsics (N, 4) broadcast over the joints of (N, J, 2)
+    expand = (slice(None),) * (intrinsics.ndim - 1) + (None,) * (points.ndim - intrinsics.ndim)
+    f, c = intrinsics[..., 0:2][expand], intrinsics[..., 2:4][expand]
+    return (points - c) / f * reference[0:2] + reference[2:4]
+
+
+def look_at(centre, yaw_deg, pitch_deg, roll_deg=0.0):
+    """World -> camera rotation R of a camera at `centre` whose optical axis points along the
+    horizontal heading `yaw_deg` (from the world x axis towards y), `pitch_deg` below the horizon,
+    turned by `roll_deg` about that axis; camera x right, y down, z forward, world z up."""
+    yaw, pitch, roll = np.radians([yaw_deg, pitch_deg, roll_deg])
+    forward = np.array([np.cos(pitch) * np.cos(yaw), np.cos(pitch) * np.sin(yaw), -np.sin(pitch)])
+    right = np.cross(forward, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    right, down = (np.cos(roll) * right + np.sin(roll) * down, np.cos(roll) * down - np.sin(roll) * right)
+    return np.stack([right, down, forward])
+
+
+def varied_camera(rng, capture_radius_mm=1200.0, name=""):
+    """One camera drawn from `VARIED_RANGES` and `IMAGE_SIZES` (no lens distortion), redrawn until
+    it sees the whole capture area (radius `capture_radius_mm` around the world origin, floor to
+    1.9 m) inside its image, as a person filming someone would frame them."""
+    r = VARIED_RANGES
+    while True:
+        azimuth = rng.uniform(0.0, 360.0)
+        distance, height = rng.uniform(*r["distance_mm"]), rng.uniform(*r["height_mm"])
+        aim = rng.uniform(*r["aim_height_mm"])
+        pitch = np.degrees(np.arctan2(height - aim, distance)) + rng.uniform(-1, 1) * r["aim_jitter_deg"]
+        yaw = azimuth + 180.0 + rng.uniform(-1, 1) * r["aim_jitter_deg"]
+        roll = rng.uniform(-1, 1) * r["roll_deg"]
+        width, height_px = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
+        fov = np.radians(rng.uniform(*r["fov_deg"]))
+        focal = max(width, height_px) / 2 / np.tan(fov / 2)
+        centre = np.array([width, height_px]) * (0.5 + rng.uniform(-1, 1, 2) * r["centre_jitter"])
+        position = distance * np.array([np.cos(np.radians(azimuth)), np.sin(np.radians(azimuth)), 0.0])
+        position[2] = height
+        camera = Camera(R=look_at(position, yaw, pitch, roll), T=position, f=(focal, focal), c=centre,
+                        name=name, size=(int(width), int(height_px)))
+        if sees_capture_area(camera, capture_radius_mm):
+            return camera
+
+
+def sees_capture_area(camera, capture_radius_mm, top_mm=_VISIBLE_HEIGHT_MM):
+    """True when the capture cylinder (radius around the world origin, floor to `top_mm`) lies in
+    front of the camera and inside its image."""
+    angles = np.linspace(0.0, 2 * np.pi, 16, endpoint=False)
+    ring = np.stack([capture_radius_mm * np.cos(angles), capture_radius_mm * np.sin(angles), np.zeros(16)], -1)
+    points = np.concatenate([ring, ring + [0.0, 0.0, top_mm]])
+    if np.any(camera.world_to_camera(points)[:, 2] < 100.0):
+        return False
+    pixels = camera.project(points)
+    return bool(np.all((pixels >= 0) & (pixels <= np.asarray(camera.size, dtype=float))))
+
+
+def camera_to_array(camera):
+    """A camera as 23 numbers (R, T, f, c, k, p, image size), to store it in an npz."""
+    return np.concatenate([camera.R.ravel(), camera.T, camera.f, camera.c, camera.k, camera.p,
+                           np.asarray(camera.size, dtype=np.float64)])
+
+
+def camera_from_array(values, name=""):
+    """The camera that `camera_to_array` stored."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (23,):
+        raise ValueError(f"a stored camera is 23 numbers, got shape {v.shape}")
+    return Camera(R=v[:9], T=v[9:12], f=v[12:14], c=v[14:16], k=v[16:19], p=v[19:21], name=name,
+                  size=(int(v[21]), int(v[22])))

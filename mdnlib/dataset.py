@@ -7,7 +7,9 @@ The steps follow the original TensorFlow 1 code and 3d-pose-baseline (Martinez e
    32 numbers of the 16 input joints, 3D the 48 numbers of the 16 output joints (root excluded);
 3. `mask_missing_joints`: hide 1 or 2 of the 8 limb joints of test inputs, after normalisation
    (`--miss_num`; during training the model's own `MissingJoints` layer does it);
-`prepare` runs 1-2 on a PoseSet and `export_npz` writes the result for other tools.
+`prepare` runs 1-2 on a PoseSet and `export_npz` writes the result for other tools; with
+`reference_camera=True` it first maps every view's pixels into the reference camera's
+(`mdnlib.camera.to_reference_pixels`), as `predict` does with a user's intrinsics.
 Everything here is NumPy: training runs `fit` on these arrays, on any Keras backend.
 """
 import zipfile
@@ -17,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mdnlib import skeleton
+from mdnlib.camera import to_reference_pixels
 from mdnlib.files import atomic_path
 from mdnlib.poseset import action_of
 
@@ -24,7 +27,7 @@ LABELS = ("subject", "sequence", "action", "camera", "frame")
 _CHUNK = 200_000  # rows per step when computing statistics, to keep memory flat
 
 
-def camera_frame_arrays(poseset, subjects):
+def camera_frame_arrays(poseset, subjects, reference_camera=False):
     """Examples of `subjects` over every action and camera, in that nesting order.
 
     Returns a dict of per-example arrays:
@@ -33,7 +36,8 @@ def camera_frame_arrays(poseset, subjects):
       (what root-relative poses forget, kept for multi-view work); subject, sequence (the
       PoseSet key, e.g. "Walking 1"), action (its action, e.g. "Walking", see
       `poseset.action_of`), camera (strings) and frame (int, index in the action's sequence), so that the views of one
-      moment can be found again.
+      moment can be found again. reference_camera: give pose_2d in the pixels of the reference
+      camera (`mdnlib.camera.REFERENCE_INTRINSICS`), mapped with each view's own fx, fy, cx, cy.
     """
     parts = {key: [] for key in ("pose_2d", "pose_3d_cam", "root_cam", *LABELS)}
     for subject in subjects:
@@ -44,10 +48,14 @@ def camera_frame_arrays(poseset, subjects):
             world = poseset.poses_3d[subject][sequence]
             views = poseset.poses_2d.get(subject, {}).get(sequence, {})
             for camera_id in sorted(views):
-                pose_cam = poseset.cameras[subject][camera_id].world_to_camera(world)
+                camera = poseset.cameras[subject][camera_id]
+                pose_cam = camera.world_to_camera(world)
                 root = pose_cam[:, skeleton.ROOT]
                 n = len(world)
-                parts["pose_2d"].append(np.asarray(views[camera_id], dtype=np.float32))
+                pose_2d = views[camera_id]
+                if reference_camera:
+                    pose_2d = to_reference_pixels(pose_2d, np.concatenate([camera.f, camera.c]))
+                parts["pose_2d"].append(np.asarray(pose_2d, dtype=np.float32))
                 parts["pose_3d_cam"].append((pose_cam - root[:, None]).astype(np.float32))
                 parts["root_cam"].append(root.astype(np.float32))
                 parts["subject"].append(np.full(n, subject))
@@ -210,16 +218,18 @@ class PreparedData:
     test_info: dict
 
 
-def prepare(poseset, normalizer=None):
+def prepare(poseset, normalizer=None, reference_camera=False):
     """PoseSet -> PreparedData: camera frame, root-relative, z-scored.
 
     Statistics come from the PoseSet's training subjects, unless `normalizer` is given (a
     trained model's, or the synthetic one for CMU, which has test subjects only).
+    reference_camera: map each view's pixels into the reference camera's first (see
+    `camera_frame_arrays`): the intrinsics normalised away, as `predict` does when it is given them.
     """
     train_subjects = [s for s in poseset.train_subjects if s in poseset.poses_3d]
     test_subjects = [s for s in poseset.test_subjects if s in poseset.poses_3d]
-    train = camera_frame_arrays(poseset, train_subjects)
-    test = camera_frame_arrays(poseset, test_subjects)
+    train = camera_frame_arrays(poseset, train_subjects, reference_camera)
+    test = camera_frame_arrays(poseset, test_subjects, reference_camera)
     if len(test["pose_2d"]) == 0:
         raise ValueError(f"the {poseset.source} PoseSet has no test examples: its test subjects "
                          f"{', '.join(poseset.test_subjects) or '(none)'} have no 2D views")

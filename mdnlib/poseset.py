@@ -59,14 +59,17 @@ class PoseSet:
         return self
 
     def summary(self):
-        """A short text table: subjects, actions, frames and cameras."""
+        """A short text table: subjects, actions (recordings and shots of one action count once),
+        frames and cameras."""
         lines = [f"source: {self.source}",
                  f"{'subject':<8} {'split':<6} {'actions':>7} {'frames':>9}  cameras"]
         for s in self.subjects:
             split = "train" if s in self.train_subjects else "test" if s in self.test_subjects else "-"
-            cams = ", ".join(sorted(self.cameras.get(s, {})))
-            lines.append(f"{s:<8} {split:<6} {len(self.poses_3d[s]):>7} {self.num_frames([s]):>9}  {cams}")
-        lines.append(f"actions: {', '.join(self.actions())}")
+            ids = sorted(self.cameras.get(s, {}))
+            cams = ", ".join(ids) if len(ids) <= 8 else f"{len(ids)} cameras"
+            actions = len({action_of(sequence) for sequence in self.poses_3d[s]})
+            lines.append(f"{s:<8} {split:<6} {actions:>7} {self.num_frames([s]):>9}  {cams}")
+        lines.append(f"actions: {', '.join(sorted({action_of(sequence) for sequence in self.actions()}))}")
         lines.append(f"frames: {self.num_frames()} 3D poses")
         return "\n".join(lines)
 

@@ -15,6 +15,7 @@ The 17 Human3.6M joints are taken from the CMU joints as in `CMU_TO_17` (bone en
 the y-up CMU world becomes a z-up world in mm with the floor at z = 0, like Human3.6M's.
 """
 import lzma
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 from mdnlib import skeleton
 from mdnlib.camera import h36m_cameras
 from mdnlib.poseset import PoseSet
+from mdnlib.sources.filming import check_cameras, draw_shot_cameras, project_shots, shots_as_sequences
 
 DOWNLOAD_HINT = ("CMU motion capture files (.asf skeleton + .amc motions, or the same compressed "
                  "with xz: .asf.xz, .amc.xz) are free from the CMU Graphics Lab Motion Capture "
@@ -367,27 +369,40 @@ def _subject_folders(data_dir):
     return subjects
 
 
-def load_cmu(data_dir, step=1):
+def load_cmu(data_dir, step=1, cameras="rig", seed=0):
     """Load CMU ASF/AMC motions as a PoseSet (all subjects are test subjects).
 
     `data_dir` holds one subject's .asf with its .amc files, or one sub-folder per subject (each
     file plain or xz-compressed). Subjects are named by the .asf stem ("01"), actions by the .amc
     stem ("01_01"). `step` keeps every step-th frame (CMU records at 120 Hz, Human3.6M at 50 Hz).
-    Every subject is filmed by the four Human3.6M cameras of S9 after `place_in_capture_area`;
-    2D = projection of the 16 input joints.
+    Every subject is placed with `place_in_capture_area`, then filmed (2D = projection of the 16
+    input joints) by the four Human3.6M cameras of S9 (cameras="rig"), or with cameras="varied" by
+    cameras drawn at random for every shot of 100 frames (`mdnlib.sources.filming`; a motion
+    "01_01" becomes shots "01_01 1", "01_01 2", ...), fixed by `seed` and the motion's name.
     """
     if int(step) < 1:
         raise ValueError(f"step must be a positive integer, got {step}")
-    cameras = h36m_cameras("S9")
-    poses_3d, poses_2d = {}, {}
+    check_cameras(cameras)
+    rig = h36m_cameras("S9")
+    poses_3d, poses_2d, subject_cameras = {}, {}, {}
     for subject, asf_path, amc_paths in _subject_folders(data_dir):
         asf = read_asf(asf_path)
         for amc_path in amc_paths:
             _, channels = read_amc(amc_path, asf)
             poses = place_in_capture_area(cmu_positions_17(asf, channels)[::int(step)])
-            poses_3d.setdefault(subject, {})[_stem(amc_path)] = poses
-            poses_2d.setdefault(subject, {})[_stem(amc_path)] = {
-                cid: cam.project(poses[:, skeleton.INPUT_16]) for cid, cam in cameras.items()}
+            motion = _stem(amc_path)
+            if cameras == "rig":
+                poses_3d.setdefault(subject, {})[motion] = poses
+                poses_2d.setdefault(subject, {})[motion] = {
+                    cid: cam.project(poses[:, skeleton.INPUT_16]) for cid, cam in rig.items()}
+                subject_cameras[subject] = dict(rig)
+                continue
+            rng = np.random.default_rng([seed, zlib.crc32(f"{subject}/{motion}".encode())])
+            shot_cameras = draw_shot_cameras(len(poses), rng, CAPTURE_RADIUS_MM)
+            p3, p2, cams = shots_as_sequences(motion, poses, project_shots(poses, shot_cameras), shot_cameras)
+            poses_3d.setdefault(subject, {}).update(p3)
+            poses_2d.setdefault(subject, {}).update(p2)
+            subject_cameras.setdefault(subject, {}).update(cams)
     subjects = tuple(sorted(poses_3d))
-    return PoseSet("cmu", poses_3d, poses_2d, {s: dict(cameras) for s in subjects},
+    return PoseSet("cmu", poses_3d, poses_2d, subject_cameras,
                    train_subjects=(), test_subjects=subjects).validate(str(data_dir))

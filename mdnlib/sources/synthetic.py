@@ -6,8 +6,9 @@ A pose is made in three steps, all vectorised over poses (no Python loop per pos
 2. forward kinematics on a *body* (bone lengths near the Human3.6M adult averages, with a height and
    proportions per subject), turned to a random heading and placed in the capture area, lowest
    joint (a foot, mostly) on the floor (world frame like Human3.6M: z up, mm);
-3. projection into the four cameras of the subject (`mdnlib.camera.h36m_cameras`), plus a
-   detector-like noise (a few pixels per joint and rare outliers).
+3. projection into the four cameras of the subject (`mdnlib.camera.h36m_cameras`), or with
+   ``cameras="varied"`` into cameras drawn at random for every shot of 100 frames
+   (`mdnlib.sources.filming`), plus a detector-like noise (a few pixels per joint and rare outliers).
 `load_synthetic` builds a whole `PoseSet` (subjects S1, S5-S9, S11 like Human3.6M) and caches it.
 
 Angle conventions, in the frame of the parent segment (x forward, y to the subject's left, z up),
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from mdnlib import config
-from mdnlib.camera import h36m_cameras
+from mdnlib.camera import camera_from_array, camera_to_array, h36m_cameras
 from mdnlib.dataset import read_npz, save_npz
 from mdnlib.files import remove_stale_temporaries
 from mdnlib.poseset import TEST_SUBJECTS, TRAIN_SUBJECTS, PoseSet
+from mdnlib.sources.filming import (SHOT_FRAMES, check_cameras, draw_shot_cameras, num_shots,
+                                    project_shots, shots_as_sequences)
 from mdnlib.skeleton import INPUT_16
 
 # Bump when the generator changes: cached sets of another version are ignored.
@@ -523,12 +526,38 @@ def generate_poses(n, activity, rng, body=None):
     return poses
 
 
-def add_detector_noise(points_2d, rng):
-    """Detector-like noise on 2D joints (..., 16, 2): Gaussian per joint plus rare outliers."""
-    noisy = points_2d + rng.normal(size=points_2d.shape) * NOISE_SIGMA_PX[:, None]
+def add_detector_noise(points_2d, rng, scale=None):
+    """Detector-like noise on 2D joints (..., 16, 2): Gaussian per joint plus rare outliers.
+
+    scale: None for the rig's pixels, else a factor per pose (the leading axes of `points_2d`) by
+    which a camera shows a person larger than the rig does (`noise_scale`): a detector's error
+    grows with the person's size in the image.
+    """
+    if scale is None:
+        noisy = points_2d + rng.normal(size=points_2d.shape) * NOISE_SIGMA_PX[:, None]
+        outlier = rng.random(points_2d.shape[:-1]) < OUTLIER_PROBABILITY
+        noisy[outlier] += rng.normal(0.0, OUTLIER_SIGMA_PX, (int(outlier.sum()), 2))
+        return noisy
+    scale = np.asarray(scale, dtype=np.float64)                            # per pose
+    noisy = points_2d + rng.normal(size=points_2d.shape) * NOISE_SIGMA_PX[:, None] * scale[..., None, None]
     outlier = rng.random(points_2d.shape[:-1]) < OUTLIER_PROBABILITY
-    noisy[outlier] += rng.normal(0.0, OUTLIER_SIGMA_PX, (int(outlier.sum()), 2))
+    spread = np.broadcast_to(scale[..., None], outlier.shape)[outlier][:, None] * OUTLIER_SIGMA_PX
+    noisy[outlier] += rng.normal(0.0, 1.0, (int(outlier.sum()), 2)) * spread
     return noisy
+
+
+def _apparent_size(camera):
+    """Pixels per mm at the centre of the capture area, 1 m up: how large the camera shows a person."""
+    return float(np.mean(camera.f)) / np.linalg.norm(camera.T - [0.0, 0.0, 1000.0])
+
+
+_RIG_APPARENT_SIZE = float(np.mean([_apparent_size(cam) for s in TRAIN_SUBJECTS + TEST_SUBJECTS
+                                    for cam in h36m_cameras(s).values()]))
+
+
+def noise_scale(camera):
+    """How much larger `camera` shows a person than the rig does on average (scales the noise)."""
+    return _apparent_size(camera) / _RIG_APPARENT_SIZE
 
 
 def default_frames_per_action():
@@ -537,21 +566,28 @@ def default_frames_per_action():
     return -(-per_subject // len(ACTIVITIES))
 
 
-def load_synthetic(frames_per_action=None, seed=0, noise_2d=True, cache=True):
+def load_synthetic(frames_per_action=None, seed=0, noise_2d=True, cache=True, cameras="rig"):
     """The synthetic PoseSet: subjects S1, S5-S8 (train) and S9, S11 (test), one action per
-    activity, the subject's Human3.6M cameras. Deterministic for a seed; cached in
-    `config.cache_dir()` (float32 arrays)."""
+    activity. cameras: "rig" films every pose with the subject's four Human3.6M cameras; "varied"
+    films shots of 100 poses each with four cameras drawn at random (`mdnlib.sources.filming`;
+    the same 3D poses as the rig's for a seed). Deterministic for a seed; cached in
+    `config.cache_dir()` (float32 arrays; the file name says "varied" for varied cameras)."""
     frames = default_frames_per_action() if frames_per_action is None else int(frames_per_action)
     if frames < 1:
         raise ValueError(f"frames_per_action must be at least 1, got {frames_per_action}")
+    check_cameras(cameras)
     subjects = TRAIN_SUBJECTS + TEST_SUBJECTS
     path = config.cache_dir() / (f"synthetic_v{GENERATOR_VERSION}_f{frames}_s{seed}"
-                                 f"_{'noisy' if noise_2d else 'exact'}.npz")
+                                 f"_{'noisy' if noise_2d else 'exact'}"
+                                 f"{'' if cameras == 'rig' else '_' + cameras}.npz")
+    generate = _generate_arrays if cameras == "rig" else _generate_varied_arrays
     arrays = _read_cache(path) if cache else None
     if arrays is None:
-        arrays = _generate_arrays(subjects, frames, seed, noise_2d)
+        arrays = generate(subjects, frames, seed, noise_2d)
         if cache:
             save_npz(path, arrays)
+    if cameras == "varied":
+        return _varied_poseset(arrays, path)
     poses_3d, poses_2d = {}, {}
     for key, values in arrays.items():
         kind, subject, action, *cam = key.split("/")
@@ -584,6 +620,48 @@ def _generate_arrays(subjects, frames, seed, noise_2d):
                     points = add_detector_noise(points, rng)
                 arrays[f"2d/{subject}/{activity}/{cam_id}"] = points.astype(np.float32)
     return arrays
+
+
+def _generate_varied_arrays(subjects, frames, seed, noise_2d):
+    """Like `_generate_arrays` (the same 3D poses), filmed by varied cameras: per subject and
+    activity, 3d (N, 17, 3), 2d (N, VIEWS, 16, 2) and cam (shots, VIEWS, 23) (`camera_to_array`)."""
+    arrays = {}
+    for subject in subjects:
+        body = subject_body(subject, seed)
+        number = int(subject.lstrip("S"))
+        for k, activity in enumerate(ACTIVITIES):
+            rng = np.random.default_rng([seed, number, k + 1])
+            poses = generate_poses(frames, activity, rng, body)
+            shot_cameras = draw_shot_cameras(frames, np.random.default_rng([seed, number, k + 1, 1]),
+                                             CAPTURE_RADIUS_MM)
+            views = project_shots(poses, shot_cameras)
+            if noise_2d:
+                scale = np.repeat([[noise_scale(cam) for cam in shot] for shot in shot_cameras],
+                                  SHOT_FRAMES, axis=0)[:frames]
+                views = add_detector_noise(views, rng, scale)
+            arrays[f"3d/{subject}/{activity}"] = poses.astype(np.float32)
+            arrays[f"2d/{subject}/{activity}"] = views.astype(np.float32)
+            arrays[f"cam/{subject}/{activity}"] = np.array([[camera_to_array(cam) for cam in shot]
+                                                            for shot in shot_cameras])
+    return arrays
+
+
+def _varied_poseset(arrays, path):
+    """The PoseSet of `_generate_varied_arrays`'s arrays: one sequence per shot (filming.py)."""
+    poses_3d, poses_2d, cameras = {}, {}, {}
+    for key in sorted(k for k in arrays if k.startswith("3d/")):
+        _, subject, activity = key.split("/")
+        poses, views = arrays[key], arrays.get(f"2d/{subject}/{activity}")
+        stored = arrays.get(f"cam/{subject}/{activity}")
+        if views is None or stored is None or len(stored) != num_shots(len(poses)):
+            raise ValueError(f"{path}: {subject}/{activity} lacks its views or cameras; delete the file "
+                             "to generate it again")
+        shot_cameras = [[camera_from_array(values) for values in shot] for shot in stored]
+        p3, p2, cams = shots_as_sequences(activity, poses, views, shot_cameras)
+        poses_3d.setdefault(subject, {}).update(p3)
+        poses_2d.setdefault(subject, {}).update(p2)
+        cameras.setdefault(subject, {}).update(cams)
+    return PoseSet("synthetic", poses_3d, poses_2d, cameras).validate(path.name)
 
 
 def _read_cache(path):
