@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mdnlib.files import atomic_path, check_writable
 
-from mdnlib.sources import SOURCES, trusting_pickles  # light: the sources themselves are imported when loaded
+from mdnlib.sources import CAMERAS, SOURCES, filming_with, trusting_pickles  # light: the sources themselves are imported when loaded
 
 # Options of the original script (predict_3dpose_mdm.py) that have no equivalent here, with the
 # way to do the same thing now.
@@ -56,8 +56,9 @@ def main(argv=None):
         _reject_unknown(args, unknown)
     prefix = f"mdnlib {args.command}"
     trust = trusting_pickles() if getattr(args, "trust_pickle", False) else contextlib.nullcontext()
+    filming = filming_with(args.cameras) if getattr(args, "cameras", None) else contextlib.nullcontext()
     try:
-        with trust, _one_line_warnings(prefix, args.debug):
+        with trust, filming, _one_line_warnings(prefix, args.debug):
             args.run(args)
     except KeyboardInterrupt as interrupt:
         if args.debug:
@@ -137,9 +138,13 @@ def build_parser():
                        "3D hypotheses for your own 2D poses (npz in, npz out)")
     _load_dir(predict)
     _option(predict, "--input", metavar="IN.npz", type=Path, required=True,
-            help="npz with poses_2d (N, 16, 2): pixels, 16-joint input order, H36M-like camera")
+            help="npz with poses_2d (N, 16, 2): pixels, 16-joint input order, H36M-like camera, "
+                 "or any camera with --intrinsics (or an 'intrinsics' array, (4,) or (N, 4), in the file)")
+    _option(predict, "--intrinsics", type=float, nargs=4, metavar=("FX", "FY", "CX", "CY"),
+            help="your camera's focal lengths and principal point in pixels: the poses are mapped "
+                 "into the pixels of the camera the model knows")
     _option(predict, "--output", metavar="OUT.npz", type=Path, required=True,
-            help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm")
+            help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm (per joint: (N, M, 17))")
 
     download = _command(commands, "download", run_download,
                         "fetch more real data: CMU motion capture subjects (mdnlib.download)")
@@ -161,13 +166,14 @@ def run_data(args):
 
     if args.export:
         _check_output(args.export, "--export")
-    poses = load_source(args.source, args.data_dir, use_sh=args.use_sh, **_source_options(args, args.source))
+    poses = load_source(args.source, args.data_dir, use_sh=args.use_sh, cameras=args.cameras,
+                        **_source_options(args, args.source))
     if args.summary or not args.export:
         print(poses.summary())
     if args.export:
         normalizer = None
         if args.source == "cmu":  # all CMU frames are test frames, seen with the synthetic statistics
-            normalizer = dataset.prepare(load_source("synthetic")).normalizer
+            normalizer = dataset.prepare(load_source("synthetic", cameras=args.cameras)).normalizer
         dataset.export_npz(dataset.prepare(poses, normalizer), args.export)
         print(f"wrote {args.export}")
 
@@ -175,6 +181,7 @@ def run_data(args):
 def run_train(args):
     from mdnlib import runs, train
 
+    _check_run_cameras(args.train_dir, args.cameras)
     try:
         _, history = train.train_from_options(
             train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
@@ -185,9 +192,11 @@ def run_train(args):
             batch_norm=args.batch_norm, seed=args.seed, sigma_per_joint=args.sigma_per_joint,
             **_source_options(args, args.data))
     except KeyboardInterrupt:
+        _record_run_cameras(args.train_dir, args.cameras)
         done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "
                                 "command to resume") from None
+    _record_run_cameras(args.train_dir, args.cameras)
     last = history[-1]
     figures = f"loss {last['loss']:.3f}" + (f", best-of-M MPJPE {last['val_mpjpe']:.1f} mm on the test split"
                                             if "val_mpjpe" in last else "")
@@ -202,7 +211,7 @@ def run_test(args):
         _check_output(args.json, "--json")
     model = inference.load_trained(args.load_dir)
     prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
-                                          run=inference.training_run(args.load_dir))
+                                          run=inference.training_run(args.load_dir), cameras=args.cameras)
     results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
                                   miss_num=args.miss_num, seed=args.seed)
     print(evaluation.format_results(results))
@@ -225,7 +234,7 @@ def run_sample(args):
 
     model = inference.load_trained(args.load_dir)
     prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
-                                          run=inference.training_run(args.load_dir))
+                                          run=inference.training_run(args.load_dir), cameras=args.cameras)
     paths = evaluation.save_sample_figures(model, prepared, args.out, num=args.num, seed=args.seed)
     print(f"wrote {len(paths)} figures to {args.out}")
 
@@ -234,7 +243,8 @@ def run_predict(args):
     from mdnlib import inference
 
     _check_output(args.output, "--output")
-    poses_2d = inference.read_poses_2d(args.input)
+    camera = {} if args.intrinsics is None else {"intrinsics": args.intrinsics}
+    poses_2d = inference.read_poses_2d(args.input, **camera)
     model = inference.load_trained(args.load_dir)
     with warnings.catch_warnings():   # read_poses_2d has said it, naming the file
         warnings.simplefilter("ignore", inference.TinyPoseWarning)
@@ -287,6 +297,10 @@ def _data_location(parser, from_training=False):
           + same, default=None if from_training else False)
     _flag(parser, "--trust_pickle", "h36m_npz: the VideoPose3D files are yours or trusted; they hold pickled "
           "Python objects, and unpickling a crafted file runs its code (refused without this flag)")
+    _option(parser, "--cameras", choices=CAMERAS, default=None if from_training else "rig",
+            help="synthetic and cmu: film the poses with the four Human3.6M cameras (rig) or with "
+                 "cameras drawn at random for every shot of 100 frames (varied)"
+                 + (" (default: as in training)" if from_training else " (default: rig)"))
     _option(parser, "--source_2d", metavar="NAME",
             help="h36m_npz: read 2D from data_2d_h36m_NAME.npz (sh_ft_h36m: fine-tuned Stacked "
                  "Hourglass, the paper's input; cpn_ft_h36m_dbb: CPN; " + (
@@ -313,6 +327,28 @@ def _source_options(args, source):
         raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz "
                          f"source only, not {source}")
     return {"source_2d": args.source_2d}
+
+
+def _check_run_cameras(train_dir, cameras):
+    """Refuse to resume a run in `train_dir` that was filmed with other cameras (its run.json)."""
+    from mdnlib import inference, runs
+
+    recorded = inference.training_run(train_dir).get("cameras")
+    if recorded and recorded != (cameras or "rig") and runs.RunFolder(train_dir).epochs_done():
+        raise ValueError(f"{train_dir} holds a run trained with --cameras {recorded}: repeat it to resume, "
+                         "or start anew in another --train_dir")
+
+
+def _record_run_cameras(train_dir, cameras):
+    """Note the cameras in the run's run.json, so that test and sample film their data alike."""
+    from mdnlib import runs
+
+    run_file = runs.RunFolder(train_dir).run
+    if run_file.is_file():
+        run = json.loads(run_file.read_text())
+        run["cameras"] = cameras or "rig"
+        with atomic_path(run_file) as temporary:
+            temporary.write_text(json.dumps(run, indent=1))
 
 
 def _check_output(path, option):

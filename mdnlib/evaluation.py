@@ -23,13 +23,13 @@ KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient
 CHUNK = 65_536      # test frames evaluated at a time
 
 
-def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None, run=None):
+def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None, run=None, cameras=None):
     """The test split of a source, normalised with the model's own statistics (a PreparedData).
 
-    data, data_dir, use_sh: as `mdnlib.sources.load_source` takes them; source_2d: the 2D file
-    of the h36m_npz source. run: the model's training settings (`inference.training_run`): when
-    `data` is None or the training source, what is not given is taken from there, so a model is
-    tested on the data it was trained on (synthetic if nothing is known).
+    data, data_dir, use_sh, cameras: as `mdnlib.sources.load_source` takes them; source_2d: the 2D
+    file of the h36m_npz source. run: the model's training settings (`inference.training_run`):
+    when `data` is None or the training source, what is not given is taken from there, so a model
+    is tested on the data it was trained on (synthetic if nothing is known).
     """
     run = run or {}
     if data is None or data == run.get("data"):
@@ -37,12 +37,15 @@ def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None
         data_dir = run.get("data_dir") if data_dir is None else data_dir
         use_sh = run.get("use_sh", False) if use_sh is None else use_sh
         source_2d = source_2d or run.get("source_2d")
+        cameras = cameras or run.get("cameras")
     options = {}
     if source_2d:
         if data != "h36m_npz":
             raise ValueError(f"source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz "
                              f"source only, not {data}")
         options["source_2d"] = source_2d
+    if cameras is not None:
+        options["cameras"] = cameras
     poses = load_source(data, data_dir, use_sh=bool(use_sh), **options)
     return dataset.prepare(poses, normalizer=inference.model_normalizer(model))
 

@@ -8,6 +8,11 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
   (N, M, 17) for a model with one sigma per joint (0 for the root, which is not predicted).
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
+
+Pixels of another camera than the model's: give its intrinsics (fx, fy, cx, cy) and they are
+mapped into the pixels of the reference camera (`mdnlib.camera.to_reference_pixels`), which
+removes focal length, image size and principal point. Inputs that still look unlike the model's
+training poses (centre or size far off) get an `UnusualInputWarning`.
 """
 import json
 import warnings
@@ -17,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from mdnlib import metrics, models, skeleton
+from mdnlib.camera import to_reference_pixels
 from mdnlib.config import pretrained_dir
 from mdnlib.dataset import read_npz, save_npz
 from mdnlib.runs import RunFolder
@@ -26,6 +32,15 @@ from mdnlib.runs import RunFolder
 # Human3.6M spans about 150 pixels).
 PIXEL_RANGE = (-1000.0, 2000.0)
 MIN_POSE_PX = 20.0
+# A pose looks unusual to a model (`unusual_poses`) when its centre lies more than this many of the
+# training data's standard deviations from their mean, or its size differs from the training mean
+# pose's by more than this factor (either way). For the rig, no synthetic test pose and no CMU pose
+# filmed by it is flagged, but 18% of CMU poses in raw pixels of varied cameras are (0.1% once
+# their intrinsics are normalised away).
+UNUSUAL_CENTRE_STD = 6.0
+UNUSUAL_SIZE_FACTOR = 3.0
+_INTRINSICS_HINT = ("for another camera give its intrinsics (predict --intrinsics FX FY CX CY, or an "
+                    "'intrinsics' array in the input file)")
 
 # Inside a training folder (see mdnlib.runs.RunFolder), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
@@ -103,11 +118,17 @@ def training_run(path):
     return run
 
 
-def predict_poses(model, poses_2d, batch_size=4096):
-    """Hypotheses for 2D poses (N, 16, 2) in pixels, 16-joint input order, from an H36M-like camera."""
-    poses_2d = check_poses_2d(poses_2d)
-    x = model_normalizer(model).normalize_2d(poses_2d)
-    return predict_normalized(model, x, batch_size=batch_size)
+def predict_poses(model, poses_2d, batch_size=4096, intrinsics=None):
+    """Hypotheses for 2D poses (N, 16, 2) in pixels, 16-joint input order.
+
+    Pixels of an H36M-like camera, or of any camera whose `intrinsics` (fx, fy, cx, cy in pixels:
+    (4,), or (N, 4) one camera per pose) are given: they are mapped into the reference camera's
+    pixels first. Poses unlike the model's training poses get an `UnusualInputWarning`.
+    """
+    poses_2d = check_poses_2d(poses_2d, intrinsics=intrinsics)
+    normalizer = model_normalizer(model)
+    warn_unusual_poses(poses_2d, normalizer)
+    return predict_normalized(model, normalizer.normalize_2d(poses_2d), batch_size=batch_size)
 
 
 def predict_normalized(model, x, batch_size=4096):
@@ -143,9 +164,31 @@ class TinyPoseWarning(UserWarning):
     """Some 2D input poses are only a few pixels wide: their hypotheses mean nothing."""
 
 
-def check_poses_2d(poses_2d, origin="2D poses"):
+class UnusualInputWarning(UserWarning):
+    """Some 2D input poses are centred or sized unlike the model's training poses (pixels of
+    another camera?): their hypotheses are unreliable."""
+
+
+def check_intrinsics(intrinsics, num_poses, origin="intrinsics"):
+    """A camera's fx, fy, cx, cy in pixels as float64: (4,) for every pose, or (N, 4) one row per
+    pose; a ValueError names `origin` and what is wrong."""
+    values = np.asarray(intrinsics)
+    if values.dtype.kind not in "iuf":
+        raise ValueError(f"{origin}: expected numbers fx, fy, cx, cy (pixels), found {values.dtype} values")
+    values = values.astype(np.float64)
+    if values.shape not in {(4,), (num_poses, 4)}:
+        raise ValueError(f"{origin}: expected fx, fy, cx, cy: 4 numbers, or ({num_poses}, 4) with one row "
+                         f"per pose, got shape {values.shape}")
+    if not np.all(np.isfinite(values)) or np.any(values[..., :2] <= 0):
+        raise ValueError(f"{origin}: focal lengths fx, fy must be positive and every value finite "
+                         "(pixels, as a calibration gives them)")
+    return values
+
+
+def check_poses_2d(poses_2d, origin="2D poses", intrinsics=None):
     """Validate 2D input: (N, 16, 2) finite pixels of an H36M-like camera (one (16, 2) pose is
-    accepted).
+    accepted), or of a camera with the given `intrinsics` (fx, fy, cx, cy; see `check_intrinsics`):
+    those are mapped into the reference camera's pixels first, and returned so.
 
     Numbers far outside the image (`PIXEL_RANGE`) are refused, as are inputs whose every pose is
     only a few pixels wide (normalised coordinates, not pixels); if only some poses are that
@@ -169,12 +212,15 @@ def check_poses_2d(poses_2d, origin="2D poses"):
     if bad.size:
         raise ValueError(f"{origin}: {bad.size} of {len(poses_2d)} poses contain NaN or infinite "
                          f"values (first: pose {bad[0]}); fill or drop missing detections first")
+    if intrinsics is not None:
+        poses_2d = to_reference_pixels(poses_2d, check_intrinsics(intrinsics, len(poses_2d), f"{origin}, intrinsics"))
     low, high = PIXEL_RANGE
     outside = np.flatnonzero(((poses_2d < low) | (poses_2d > high)).any(axis=(1, 2)))
     if outside.size:
         raise ValueError(f"{origin}: {outside.size} of {len(poses_2d)} poses reach beyond {low} to {high} "
                          f"pixels (first: pose {outside[0]}, {np.abs(poses_2d[outside[0]]).max():.3g}); "
-                         "expected pixels of an H36M-like camera (images of 1000 x 1000)")
+                         "expected pixels of an H36M-like camera (images of 1000 x 1000); "
+                         + ("check the intrinsics" if intrinsics is not None else _INTRINSICS_HINT))
     size = np.ptp(poses_2d, axis=1).max(axis=1)
     tiny = np.flatnonzero(size < MIN_POSE_PX)
     if tiny.size == len(poses_2d):
@@ -188,20 +234,56 @@ def check_poses_2d(poses_2d, origin="2D poses"):
     return poses_2d
 
 
-def read_poses_2d(path):
-    """The `poses_2d` array of a `predict` input file, validated."""
+def unusual_poses(poses_2d, normalizer):
+    """Indices of the poses (N, 16, 2) px whose centre or size lies far from the training poses
+    that `normalizer` summarises (`UNUSUAL_CENTRE_STD`, `UNUSUAL_SIZE_FACTOR`; poses under
+    `MIN_POSE_PX` are left to `check_poses_2d`), and a phrase that says what those are like."""
+    mean = np.asarray(normalizer.mean_2d).reshape(16, 2)
+    spread = np.asarray(normalizer.std_2d).reshape(16, 2).mean(axis=0)   # about the centre's std
+    centre, size = mean.mean(axis=0), np.ptp(mean, axis=0).max()
+    poses_2d = np.asarray(poses_2d, dtype=np.float64)
+    sizes = np.ptp(poses_2d, axis=1).max(axis=1)
+    off_centre = (np.abs(poses_2d.mean(axis=1) - centre) > UNUSUAL_CENTRE_STD * spread).any(axis=1)
+    off_size = (sizes > size * UNUSUAL_SIZE_FACTOR) | (sizes < size / UNUSUAL_SIZE_FACTOR)
+    low, high = centre - UNUSUAL_CENTRE_STD * spread, centre + UNUSUAL_CENTRE_STD * spread
+    usual = (f"its training poses are centred within x {low[0]:.0f} to {high[0]:.0f} and y {low[1]:.0f} "
+             f"to {high[1]:.0f} px and span about {size:.0f} px")
+    return np.flatnonzero((off_centre | off_size) & (sizes >= MIN_POSE_PX)), usual
+
+
+def warn_unusual_poses(poses_2d, normalizer, origin="2D poses"):
+    """An `UnusualInputWarning` naming the poses that `unusual_poses` finds; returns their indices."""
+    unusual, usual = unusual_poses(poses_2d, normalizer)
+    if unusual.size:
+        first = np.asarray(poses_2d[unusual[0]], dtype=np.float64)
+        centre, size = first.mean(axis=0), np.ptp(first, axis=0).max()
+        warnings.warn(f"{origin}: {unusual.size} of {len(poses_2d)} poses do not look like pixels of the "
+                      f"model's camera (first: pose {unusual[0]}, centred at ({centre[0]:.0f}, {centre[1]:.0f}) "
+                      f"px, {size:.0f} px across; {usual}); {_INTRINSICS_HINT}; their hypotheses are "
+                      "unreliable", UnusualInputWarning, stacklevel=3)
+    return unusual
+
+
+def read_poses_2d(path, intrinsics=None):
+    """The `poses_2d` array of a `predict` input file, validated; in the reference camera's pixels
+    when the camera's intrinsics (fx, fy, cx, cy) are known, given here or as the file's own
+    `intrinsics` array ((4,) or (N, 4)); both at once are refused."""
     path = Path(path)
     arrays = read_npz(path, what="input file", expected="an .npz with poses_2d (N, 16, 2) pixels")
     if "poses_2d" not in arrays:
         raise ValueError(f"{path}: no array 'poses_2d' (found: {', '.join(arrays) or 'nothing'}); "
                          "expected poses_2d (N, 16, 2) pixels in the 16-joint input order")
-    poses_2d = arrays["poses_2d"]
-    return check_poses_2d(poses_2d, origin=f"{path}: poses_2d")
+    if "intrinsics" in arrays:
+        if intrinsics is not None:
+            raise ValueError(f"{path}: holds its own 'intrinsics' and --intrinsics gives others: "
+                             "give the camera once")
+        intrinsics = arrays["intrinsics"]
+    return check_poses_2d(arrays["poses_2d"], origin=f"{path}: poses_2d", intrinsics=intrinsics)
 
 
 def save_hypotheses(result, path):
     """Write Hypotheses to exactly `path`, atomically, as an npz: hypotheses (N, M, 17, 3) mm,
-    weights (N, M), sigmas (N, M) mm (float32)."""
+    weights (N, M), sigmas (N, M) or, per joint, (N, M, 17) mm (float32)."""
     save_npz(path, {"hypotheses": result.hypotheses.astype(np.float32),
                     "weights": result.weights.astype(np.float32),
                     "sigmas": result.sigmas.astype(np.float32)})
