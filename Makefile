@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/predict_speed.py
 	OMP_NUM_THREADS=1 $(PY) bench/realism.py
 	$(PY) bench/results.py
+	KERAS_BACKEND=jax OMP_NUM_THREADS=1 nice -n 10 $(PY) bench/cameras.py    # trains two models: about 10 minutes
 	$(PY) bench/course_time.py
 	$(PY) bench/browser_latency.py    # needs Debian's chromium (see tests/browser)
 
