@@ -40,13 +40,13 @@ BATCH_SIZE = 256
 # name: (what differs from the course network, epochs, label)
 VARIANTS = {
     "d02": ({"dropout": 0.2}, 12, "paper MDN, dropout 0.2"),
-    "d02_joint": ({"dropout": 0.2, "sigma_per_joint": True}, 12, "dropout 0.2, one sigma per joint"),
+    "d02_joint_no_prior": ({"dropout": 0.2, "sigma_per_joint": True, "dirichlet_beta": 1.0}, 8,
+                           "dropout 0.2, one sigma per joint, no prior"),
     "baseline_d02": ({"kind": "baseline", "dropout": 0.2}, 12, "baseline, dropout 0.2"),
     "d02_no_prior": ({"dropout": 0.2, "dirichlet_beta": 1.0}, 12, "dropout 0.2, no prior"),
     "d05": ({}, 8, "paper MDN, dropout 0.5 (the old recipe)"),
+    "d02_joint": ({"dropout": 0.2, "sigma_per_joint": True}, 12, "dropout 0.2, one sigma per joint"),
     "d02_k10": ({"dropout": 0.2, "num_kernels": 10}, 8, "dropout 0.2, 10 kernels"),
-    "d02_joint_no_prior": ({"dropout": 0.2, "sigma_per_joint": True, "dirichlet_beta": 1.0}, 8,
-                           "dropout 0.2, one sigma per joint, no prior"),
     "d02_w1024": ({"dropout": 0.2, "width": 1024}, 4, "dropout 0.2, width 1024"),
 }
 COLUMNS = ["epoch", "test", "best", "heaviest", "spread", "uncertainty", "rho_spread_gap",
@@ -134,7 +134,7 @@ def run(names, cmu_dir, views, seed):
                     prepared.test_3d, prepared.normalizer, folder, epochs=epochs, batch_size=BATCH_SIZE,
                     seed=0, verbose=2, callbacks=[StudyFigures(folder / "figures.csv", tests)],
                     run_info={"data": "synthetic", "data_dir": None, "use_sh": False, "source_2d": None,
-                              "config": "course"})
+                              "config": "course", "cameras": "rig"})
 
 
 def report():

@@ -181,7 +181,6 @@ def run_data(args):
 def run_train(args):
     from mdnlib import runs, train
 
-    _check_run_cameras(args.train_dir, args.cameras)
     try:
         _, history = train.train_from_options(
             train_dir=args.train_dir, data=args.data, data_dir=args.data_dir, use_sh=args.use_sh,
@@ -190,13 +189,11 @@ def run_train(args):
             batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
             blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
             batch_norm=args.batch_norm, seed=args.seed, sigma_per_joint=args.sigma_per_joint,
-            **_source_options(args, args.data))
+            cameras=args.cameras or "rig", **_source_options(args, args.data))
     except KeyboardInterrupt:
-        _record_run_cameras(args.train_dir, args.cameras)
         done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "
                                 "command to resume") from None
-    _record_run_cameras(args.train_dir, args.cameras)
     last = history[-1]
     figures = f"loss {last['loss']:.3f}" + (f", best-of-M MPJPE {last['val_mpjpe']:.1f} mm on the test split"
                                             if "val_mpjpe" in last else "")
@@ -327,28 +324,6 @@ def _source_options(args, source):
         raise ValueError(f"--source_2d chooses a VideoPose3D 2D file: it applies to the h36m_npz "
                          f"source only, not {source}")
     return {"source_2d": args.source_2d}
-
-
-def _check_run_cameras(train_dir, cameras):
-    """Refuse to resume a run in `train_dir` that was filmed with other cameras (its run.json)."""
-    from mdnlib import inference, runs
-
-    recorded = inference.training_run(train_dir).get("cameras")
-    if recorded and recorded != (cameras or "rig") and runs.RunFolder(train_dir).epochs_done():
-        raise ValueError(f"{train_dir} holds a run trained with --cameras {recorded}: repeat it to resume, "
-                         "or start anew in another --train_dir")
-
-
-def _record_run_cameras(train_dir, cameras):
-    """Note the cameras in the run's run.json, so that test and sample film their data alike."""
-    from mdnlib import runs
-
-    run_file = runs.RunFolder(train_dir).run
-    if run_file.is_file():
-        run = json.loads(run_file.read_text())
-        run["cameras"] = cameras or "rig"
-        with atomic_path(run_file) as temporary:
-            temporary.write_text(json.dumps(run, indent=1))
 
 
 def _check_output(path, option):

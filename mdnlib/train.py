@@ -199,11 +199,13 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
 def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False, miss_num=0, miss_up_to=False,
                        dirichlet=True, baseline=False, config="course", num_kernels=None, epochs=None,
                        batch_size=None, learning_rate=None, width=None, blocks=None, dropout_rate=None,
-                       max_norm=None, batch_norm=None, seed=0, source_2d=None, sigma_per_joint=False):
+                       max_norm=None, batch_norm=None, seed=0, source_2d=None, sigma_per_joint=False,
+                       cameras="rig"):
     """What `python -m mdnlib train` does: load a source, prepare it, train, save.
 
     `config` is a preset ("paper" or "course", see `PRESET_TRAINING`); every other option
-    overrides one of its values; `source_2d` picks the h36m_npz source's 2D file.
+    overrides one of its values; `source_2d` picks the h36m_npz source's 2D file; `cameras` films
+    the synthetic or cmu poses ("rig" or "varied", recorded in run.json for test and sample).
     Returns (model, history).
     """
     if config not in PRESET_TRAINING:
@@ -216,13 +218,13 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
         miss_up_to=miss_up_to, sigma_per_joint=sigma_per_joint,
         dirichlet_beta=None if dirichlet else 1.0)
     options = {"source_2d": source_2d} if source_2d else {}
-    prepared = dataset.prepare(sources.load_source(data, data_dir, use_sh=use_sh, **options))
+    prepared = dataset.prepare(sources.load_source(data, data_dir, use_sh=use_sh, cameras=cameras, **options))
     return train(model_config, prepared.train_2d, prepared.train_3d, prepared.test_2d, prepared.test_3d,
                  prepared.normalizer, train_dir, epochs=epochs or preset["epochs"],
                  batch_size=batch_size or preset["batch_size"], seed=seed,
                  learning_rate=learning_rate or LEARNING_RATE,
                  run_info={"data": data, "data_dir": None if data_dir is None else str(Path(data_dir).resolve()),
-                           "use_sh": use_sh, "source_2d": source_2d, "config": config})
+                           "use_sh": use_sh, "source_2d": source_2d, "config": config, "cameras": cameras})
 
 
 def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrained=True, train_rows=None,

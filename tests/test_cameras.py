@@ -299,4 +299,4 @@ def test_train_records_its_cameras_and_test_uses_them(tmp_path, monkeypatch, cap
     average = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Average")][0]
     assert average.split()[-1] == trained
     assert cli.main(["train", "--train_dir", run, "--epochs", "2", "--width", "16"]) == 1
-    assert "trained with --cameras varied: repeat it" in capsys.readouterr().err
+    assert "cameras 'varied' -> 'rig'" in capsys.readouterr().err   # resume refuses other cameras
