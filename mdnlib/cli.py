@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mdnlib.files import atomic_path, check_writable
 
-from mdnlib.sources import CAMERAS, SOURCES, filming_with, trusting_pickles  # light: the sources themselves are imported when loaded
+from mdnlib.sources import CAMERAS, SOURCES, trusting_pickles  # light: the sources themselves are imported when loaded
 
 # Options of the original script (predict_3dpose_mdm.py) that have no equivalent here, with the
 # way to do the same thing now.
@@ -56,9 +56,8 @@ def main(argv=None):
         _reject_unknown(args, unknown)
     prefix = f"mdnlib {args.command}"
     trust = trusting_pickles() if getattr(args, "trust_pickle", False) else contextlib.nullcontext()
-    filming = filming_with(args.cameras) if getattr(args, "cameras", None) else contextlib.nullcontext()
     try:
-        with trust, filming, _one_line_warnings(prefix, args.debug):
+        with trust, _one_line_warnings(prefix, args.debug):
             args.run(args)
     except KeyboardInterrupt as interrupt:
         if args.debug:

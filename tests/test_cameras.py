@@ -10,14 +10,8 @@ from mdnlib.config import CMU_SAMPLE_DIR
 from mdnlib.dataset import Normalizer
 from mdnlib.poseset import action_of
 from mdnlib.skeleton import INPUT_16
-from mdnlib.sources import filming, filming_with, load_source, synthetic
+from mdnlib.sources import filming, load_source, synthetic
 from mdnlib.sources.cmu import load_cmu
-
-
-@pytest.fixture
-def cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("MDNLIB_DATA_DIR", str(tmp_path))
-    return tmp_path / "cache"
 
 
 @pytest.fixture(scope="module")
@@ -138,14 +132,12 @@ def test_load_source_passes_the_cameras_on(monkeypatch):
     monkeypatch.setattr(synthetic, "load_synthetic", lambda **kwargs: calls.append(kwargs) or "poseset")
     load_source("synthetic")
     load_source("synthetic", cameras="varied")
-    with filming_with("varied"):
-        load_source("synthetic")
-        load_source("synthetic", cameras="rig")        # an explicit choice wins
-    assert calls == [{}, {"cameras": "varied"}, {"cameras": "varied"}, {}]
+    load_source("synthetic", cameras="rig")
+    assert calls == [{}, {"cameras": "varied"}, {}]
     with pytest.raises(ValueError, match="'h36m' source comes with its recorded cameras"):
         load_source("h36m", "somewhere", cameras="varied")
     with pytest.raises(ValueError, match="unknown cameras"):
-        filming_with("fisheye").__enter__()
+        load_source("synthetic", cameras="fisheye")
 
 
 def test_prepare_can_normalise_the_intrinsics_away():

@@ -8,12 +8,6 @@ from mdnlib.skeleton import BONES_17, INPUT_16
 from mdnlib.sources import synthetic
 
 
-@pytest.fixture
-def cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("MDNLIB_DATA_DIR", str(tmp_path))
-    return tmp_path / "cache"
-
-
 @pytest.fixture(scope="module")
 def poses_by_activity():
     rng = np.random.default_rng(7)

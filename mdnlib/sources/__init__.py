@@ -25,8 +25,6 @@ _WHERE_TO_GET = {
 
 # Set by `trusting_pickles` (the command line's --trust_pickle).
 _PICKLES_TRUSTED = contextvars.ContextVar("pickles_trusted", default=False)
-# Set by `filming_with` (the command line's --cameras).
-_CAMERAS = contextvars.ContextVar("cameras", default="rig")
 
 
 @contextlib.contextmanager
@@ -43,21 +41,6 @@ def trusting_pickles():
         _PICKLES_TRUSTED.reset(token)
 
 
-@contextlib.contextmanager
-def filming_with(cameras):
-    """Inside this block `load_source` films the synthetic and cmu sources with `cameras`
-    ("rig" or "varied", see `mdnlib.sources.filming`) unless a call names its own.
-
-    For code that loads sources through other functions (training), like the command line's
-    --cameras.
-    """
-    token = _CAMERAS.set(check_cameras(cameras))
-    try:
-        yield
-    finally:
-        _CAMERAS.reset(token)
-
-
 def load_source(name, data_dir=None, use_sh=False, cameras=None, **options):
     """Load one source as a PoseSet.
 
@@ -65,8 +48,7 @@ def load_source(name, data_dir=None, use_sh=False, cameras=None, **options):
     `config.cmu_dir()`: downloaded subjects, else the sample shipped with the course). use_sh:
     Human3.6M ``h36m`` only, read the Stacked Hourglass detections instead of projecting the
     ground truth. cameras: "rig" (the four Human3.6M cameras) or "varied" (cameras drawn at random
-    per shot) for the sources that film their poses, synthetic and cmu; None = "rig", or what an
-    enclosing `filming_with` says. options: passed on to the source's loader (for example the
+    per shot) for the sources that film their poses, synthetic and cmu; None = "rig". options: passed on to the source's loader (for example the
     size of the synthetic set; ``trust_pickle`` for ``h36m_npz``, whose pickled files are refused
     otherwise, see `trusting_pickles`).
     """
@@ -74,7 +56,7 @@ def load_source(name, data_dir=None, use_sh=False, cameras=None, **options):
         raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
     if use_sh and name != "h36m":
         raise ValueError(f"use_sh (Stacked Hourglass detections) applies to the 'h36m' source, not {name!r}")
-    cameras = check_cameras(_CAMERAS.get() if cameras is None else cameras)
+    cameras = check_cameras("rig" if cameras is None else cameras)
     if cameras != "rig" and name not in FILMED_SOURCES:
         raise ValueError(f"the {name!r} source comes with its recorded cameras; other cameras "
                          f"({cameras!r}) apply to the sources that film their poses: "
