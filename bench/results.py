@@ -1,7 +1,7 @@
 """The README's results table: every pretrained model on the synthetic test split (0, 1 and 2
 hidden limb joints) and, trained on synthetic only, on real CMU poses.
 
-    .venv/bin/python bench/results.py [--models mdn,mdn_no_prior,mdn_missing,baseline] [--cmu_dir DIR]
+    .venv/bin/python bench/results.py [--models baseline,mdn,mdn_no_prior,mdn_missing,mdn_joint_sigma] [--cmu_dir DIR]
 
 The README's CMU figures are on all of subjects 01 and 02 (`python -m mdnlib download cmu
 --subjects 1 2` puts them in data/cmu, which is then the default); without them, the sample
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from mdnlib import config, evaluation, inference
 
-MODELS = ("baseline", "mdn", "mdn_no_prior", "mdn_missing")
+MODELS = ("baseline", "mdn", "mdn_no_prior", "mdn_missing", "mdn_joint_sigma")
 
 
 def evaluate_model(name, cmu_dir):

@@ -37,14 +37,14 @@ FIGURE = Path(__file__).parent / "figures" / "training_study.png"
 REFERENCE_K = 10
 BATCH_SIZE = 256
 
-# name: (what differs from the course network, epochs, label)
+# name: (settings on top of models.COURSE, epochs, label)
 VARIANTS = {
     "d02": ({"dropout": 0.2}, 12, "paper MDN, dropout 0.2"),
     "d02_joint_no_prior": ({"dropout": 0.2, "sigma_per_joint": True, "dirichlet_beta": 1.0}, 8,
                            "dropout 0.2, one sigma per joint, no prior"),
     "baseline_d02": ({"kind": "baseline", "dropout": 0.2}, 12, "baseline, dropout 0.2"),
     "d02_no_prior": ({"dropout": 0.2, "dirichlet_beta": 1.0}, 12, "dropout 0.2, no prior"),
-    "d05": ({}, 8, "paper MDN, dropout 0.5 (the old recipe)"),
+    "d05": ({"dropout": 0.5}, 8, "paper MDN, dropout 0.5 (the old recipe)"),
     "d02_joint": ({"dropout": 0.2, "sigma_per_joint": True}, 12, "dropout 0.2, one sigma per joint"),
     "d02_k10": ({"dropout": 0.2, "num_kernels": 10}, 8, "dropout 0.2, 10 kernels"),
     "d02_w1024": ({"dropout": 0.2, "width": 1024}, 4, "dropout 0.2, width 1024"),

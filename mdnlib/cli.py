@@ -100,7 +100,7 @@ def build_parser():
     _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
     _option(train, "--config", choices=("course", "paper"), default="course",
             help="size preset: 'paper' = width 1024, 2 blocks, batch 64, 200 epochs; "
-                 "'course' = width 512 without max-norm, batch 256, 10 epochs (default)")
+                 "'course' = width 512 without max-norm, dropout 0.2, batch 256, 12 epochs (default)")
     _option(train, "--num_kernels", type=int, metavar="M", help="mixture kernels (paper: 5)")
     _option(train, "--epochs", type=int, metavar="N", help="training epochs")
     _option(train, "--batch_size", type=int, metavar="B", help="examples per batch")

@@ -41,7 +41,7 @@ SIGMA_SAMPLES = 65_536          # training examples used to set the baseline's s
 
 # Training settings of each preset: the paper's, and the course's (smaller, for CPUs).
 PRESET_TRAINING = {"paper": {"epochs": 200, "batch_size": 64},
-                   "course": {"epochs": 10, "batch_size": 256}}
+                   "course": {"epochs": 12, "batch_size": 256}}
 
 
 def make_optimizer(learning_rate=LEARNING_RATE):

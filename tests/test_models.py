@@ -209,11 +209,16 @@ def test_save_and_load_keep_weights_config_and_normalizer(tmp_path):
 
 def test_the_shipped_checkpoints_load(tmp_path):
     from mdnlib.config import pretrained_dir
-    for name, kind, miss_num in [("mdn", "mdn", 0), ("baseline", "baseline", 0), ("mdn_missing", "mdn", 2)]:
+    shipped = [("mdn", "mdn", 0, (2, 5)), ("mdn_no_prior", "mdn", 0, (2, 5)), ("baseline", "baseline", 0, None),
+               ("mdn_missing", "mdn", 2, (2, 5)), ("mdn_joint_sigma", "mdn", 0, (2, 5, 16))]
+    for name, kind, miss_num, sigma_shape in shipped:
         model = models.load_model(pretrained_dir() / name / "final.keras")
         assert (model.model_config.kind, model.model_config.miss_num) == (kind, miss_num)
+        assert model.model_config.dropout == models.COURSE.dropout and model.normalizer is not None
         mu, sigma, alpha = models.predict_mixture(model, np.zeros((2, 32), np.float32))
-        assert np.isfinite(mu).all() and np.isfinite(sigma).all() and model.normalizer is not None
+        assert np.isfinite(mu).all() and np.isfinite(sigma).all()
+        if sigma_shape is not None:
+            assert sigma.shape == sigma_shape
 
 
 def test_loading_needs_only_the_import(tmp_path):
