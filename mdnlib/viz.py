@@ -253,8 +253,10 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
     """The figure of the original code's `--sample`: 2D input, ground truth, M hypotheses.
 
     pose_2d (16 or 17, 2) px; gt_3d (17, 3) mm or None; hypotheses (M, 17, 3) mm; weights (M,);
-    sigmas (M,) or (M, 17) mm or None. Each hypothesis is titled with its weight (and sigma, and its MPJPE
-    to the ground truth when given; the best one is marked). All 3D panels share their limits.
+    sigmas (M,) or (M, 17) mm or None. Each hypothesis is titled, in its own colour
+    (`hypothesis_color`, as in the explorers), with its weight (and sigma, and its MPJPE to the
+    ground truth when given; the best one is marked); the heaviest one's title is bold and says
+    so. All 3D panels share their limits.
     """
     hypotheses = np.asarray(hypotheses, dtype=float)
     weights = np.asarray(weights, dtype=float)
@@ -275,8 +277,9 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         ax = fig.add_subplot(rows, columns, col, projection="3d")
         draw_skeleton_3d(ax, gt_3d, frame, view=view, bounds=bounds, title="ground truth")
         col += 1
+    heaviest = int(np.argmax(weights))
     for k, pose in enumerate(hypotheses):
-        lines = [f"hypothesis {k + 1}", f"weight {weights[k]:.2f}"]
+        lines = [f"hypothesis {k + 1}" + (" (heaviest)" if k == heaviest else ""), f"weight {weights[k]:.2f}"]
         if sigmas is not None:
             lines[-1] += f", σ {float(sigmas[k]):.0f} mm"
         if errors is not None:
@@ -285,7 +288,7 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
         ax = fig.add_subplot(rows, columns, col + k, projection="3d")
         draw_skeleton_3d(ax, pose, frame, view=view, bounds=bounds, title="\n".join(lines),
                          alpha=0.35 + 0.65 * float(weights[k] / weights.max()))
-        ax.title.set_fontsize("small")
+        ax.title.set(fontsize="small", color=hypothesis_color(k), fontweight="bold" if k == heaviest else "normal")
     _fit_3d_panels(fig, fig.axes[1:], title)
     return fig
 

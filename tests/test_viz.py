@@ -74,6 +74,10 @@ def test_hypotheses_figure_titles_weights_and_errors():
     assert len(fig.axes) == 5 and titles[:2] == ["2D input", "ground truth"]
     assert "weight 0.50" in titles[3] and "σ 20 mm" in titles[3] and "error 30 mm" in titles[3]
     assert "(best)" in titles[2] and "(best)" not in titles[3]
+    # each hypothesis titled in its own colour, the heaviest (weight 0.5) bold and named
+    assert [ax.title.get_color() for ax in fig.axes[2:]] == [viz.hypothesis_color(k) for k in range(3)]
+    assert "(heaviest)" in titles[3] and fig.axes[3].title.get_fontweight() == "bold"
+    assert "(heaviest)" not in titles[2] and fig.axes[2].title.get_fontweight() == "normal"
     # every 3D panel shares the same limits
     assert len({ax.get_zlim() for ax in fig.axes[1:]}) == 1
     fig = viz.plot_hypotheses(gt[:, :2], None, hyps, np.ones(3) / 3)
