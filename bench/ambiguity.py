@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from mdnlib import config, dataset, evaluation, hypotheses, inference, metrics, skeleton, toy
 from mdnlib.sources import load_source
@@ -116,8 +115,8 @@ def noise_distance(normalizer):
 
 def rho(a, b):
     """Spearman correlation pooled over views and limb joints, and the mean of the per-joint ones."""
-    pooled = spearmanr(np.ravel(a), np.ravel(b)).statistic
-    return pooled, float(np.mean([spearmanr(a[:, j], b[:, j]).statistic for j in range(a.shape[1])]))
+    pooled = metrics.rank_correlation(a, b)
+    return pooled, float(np.mean([metrics.rank_correlation(a[:, j], b[:, j]) for j in range(a.shape[1])]))
 
 
 def model_figures(model, x, gt):

@@ -224,3 +224,26 @@ def kernel_usage(alphas, threshold=0.05):
     """Average number of kernels per example whose weight exceeds `threshold` (5 % by default)."""
     alphas = np.asarray(alphas, dtype=np.float64)
     return float(np.mean(np.sum(alphas > threshold, axis=-1)))
+
+
+def rank_correlation(a, b):
+    """Spearman's rank correlation of two equally long sets of numbers (any shapes, flattened):
+    the correlation of their ranks, tied values sharing their mean rank. 1 when b grows whenever a
+    does, 0 when the order of one says nothing about the other; unlike the plain correlation it
+    does not care whether the relation is linear (notebook 07: is the error larger where the
+    hypotheses disagree more?)."""
+    a, b = np.ravel(np.asarray(a, dtype=np.float64)), np.ravel(np.asarray(b, dtype=np.float64))
+    if a.shape != b.shape or len(a) < 2:
+        raise ValueError(f"two equally long sets of at least 2 numbers are needed, got {a.size} and {b.size}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("the numbers must be finite")
+    return float(np.corrcoef(_ranks(a), _ranks(b))[0, 1])
+
+
+def _ranks(values):
+    """Ranks 0 .. N-1 of a 1-D array, ties sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    _, group, size = np.unique(values, return_inverse=True, return_counts=True)
+    return (np.bincount(group, weights=ranks) / size)[group]

@@ -149,3 +149,17 @@ def test_joint_radii_with_one_sigma_per_joint():
     sigmas = np.array([[[0.5, 0.25], [2.0, 2.0]]])
     assert np.allclose(metrics.joint_radii(target, means, sigmas, np.array([0])), [[10.0, 4.0]])
     assert np.allclose(metrics.kernel_sigma(np.array([[0.0] + [3.0] * 16, [0.0] + [4.0] * 16])), [3.0, 4.0])
+
+
+def test_rank_correlation_is_the_correlation_of_ranks_with_ties_shared():
+    # b's ranks by hand: 5 -> 0, 6 -> 1, the two 7s share (2 + 3) / 2, 8 -> 4
+    expected = np.corrcoef([0, 1, 2, 3, 4], [0, 1, 2.5, 4, 2.5])[0, 1]
+    assert metrics.rank_correlation([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) == pytest.approx(expected)
+    assert expected == pytest.approx(0.8207827, abs=1e-7)            # scipy.stats.spearmanr's value
+    x = np.random.default_rng(0).normal(size=(50, 8))
+    assert metrics.rank_correlation(x, np.exp(3 * x)) == pytest.approx(1.0)     # any increasing relation
+    assert metrics.rank_correlation(x, -x ** 3) == pytest.approx(-1.0)
+    with pytest.raises(ValueError, match="equally long"):
+        metrics.rank_correlation([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="finite"):
+        metrics.rank_correlation([1, 2, np.nan], [1, 2, 3])
