@@ -246,7 +246,8 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
         loaded, asked = model.model_config.to_dict(), models.as_config(model_config).to_dict()
         differences = [f"{key} {loaded[key]} (here: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
         if differences:
-            print(f"{name}: the checkpoint differs from the settings used here only without one: "
+            print(f"{name}: the checkpoint was trained with other settings than this notebook's (which are "
+                  f"used only to train one when there is no checkpoint): "
                   f"{', '.join(differences)}")
         return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows

@@ -382,9 +382,12 @@ def plot_kernel_usage(alphas, threshold=0.05, title="Kernel usage"):
     axes[0].set(xlabel="kernel", ylabel="mean mixing weight α_k", title="Mean weight of each kernel")
     axes[1].set(xlabel=f"kernels with weight > {threshold:.0%}", ylabel="inputs (%)",
                 title="Kernels in use per input")
+    # headroom above the bars keeps the legends off them
+    axes[0].set_ylim(0, 1.6 * max(1 / kernels, *(a.mean(axis=0).max() for a in alphas.values())))
+    axes[1].set_ylim(0, 130)
     for ax in axes:
         ax.set_xticks(np.arange(1, kernels + 1))
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="small", loc="upper left")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
