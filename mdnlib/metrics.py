@@ -242,8 +242,6 @@ def rank_correlation(a, b):
 
 def _ranks(values):
     """Ranks 0 .. N-1 of a 1-D array, ties sharing their mean rank."""
-    order = np.argsort(values, kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values))
     _, group, size = np.unique(values, return_inverse=True, return_counts=True)
-    return (np.bincount(group, weights=ranks) / size)[group]
+    after = np.cumsum(size)                        # a group of tied values holds ranks after-size .. after-1
+    return (after - (size + 1) / 2)[group]

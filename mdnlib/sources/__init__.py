@@ -48,9 +48,9 @@ def load_source(name, data_dir=None, use_sh=False, cameras=None, **options):
     `config.cmu_dir()`: downloaded subjects, else the sample shipped with the course). use_sh:
     Human3.6M ``h36m`` only, read the Stacked Hourglass detections instead of projecting the
     ground truth. cameras: "rig" (the four Human3.6M cameras) or "varied" (cameras drawn at random
-    per shot) for the sources that film their poses, synthetic and cmu; None = "rig". options: passed on to the source's loader (for example the
-    size of the synthetic set; ``trust_pickle`` for ``h36m_npz``, whose pickled files are refused
-    otherwise, see `trusting_pickles`).
+    per shot) for the sources that film their poses, synthetic and cmu; None = "rig". options:
+    passed on to the source's loader (for example the size of the synthetic set; ``trust_pickle``
+    for ``h36m_npz``, whose pickled files are refused otherwise, see `trusting_pickles`).
     """
     if name not in SOURCES:
         raise ValueError(f"unknown source {name!r}; choose one of {', '.join(SOURCES)}")
