@@ -86,7 +86,7 @@ def build_parser():
     _option(data, "--export", metavar="FILE.npz", type=Path,
             help="write train_2d/3d, test_2d/3d (normalised), the statistics and test_3d_mm")
 
-    train = _command(commands, "train", run_train, "train an MDN (or the baseline) and save it")
+    train = _command(commands, "train", run_train, "train an MDN (or the baseline, or the flow) and save it")
     _option(train, "--train_dir", metavar="DIR", type=Path, required=True,
             help="folder for checkpoints, logs and the final model (resumes an unfinished run)")
     _data_options(train, default="synthetic")
@@ -97,7 +97,11 @@ def build_parser():
     _flag(train, "--no_dirichlet", "train without the Dirichlet prior on the mixing coefficients")
     _flag(train, "--sigma_per_joint", "beyond the paper: one sigma per kernel and joint, so a hypothesis "
                                       "can be sure of some joints and unsure of others")
-    _flag(train, "--baseline", "train the single-regression baseline of Martinez et al. instead of an MDN")
+    _option(train, "--model", choices=("mdn", "baseline", "flow"), default="mdn",
+            help="mdn: the paper's mixture density network (default); baseline: the single regression of "
+                 "Martinez et al.; flow: beyond the paper, a flow-matching lifter that samples 3D poses "
+                 "(its own preset: width 512, batch 512, 16 epochs)")
+    _flag(train, "--baseline", "the same as --model baseline")
     _option(train, "--config", choices=("course", "paper"), default="course",
             help="size preset: 'paper' = width 1024, 2 blocks, batch 64, 200 epochs; "
                  "'course' = width 512 without max-norm, dropout 0.2, batch 256, 12 epochs (default)")
@@ -188,7 +192,7 @@ def run_train(args):
             batch_size=args.batch_size, learning_rate=args.learning_rate, width=args.width,
             blocks=args.blocks, dropout_rate=args.dropout_rate, max_norm=args.max_norm,
             batch_norm=args.batch_norm, seed=args.seed, sigma_per_joint=args.sigma_per_joint,
-            cameras=args.cameras or "rig", **_source_options(args, args.data))
+            cameras=args.cameras or "rig", model=args.model, **_source_options(args, args.data))
     except KeyboardInterrupt:
         done = runs.RunFolder(args.train_dir).epochs_done()
         raise KeyboardInterrupt(f"{done} finished epochs are saved in {args.train_dir}; rerun the same "

@@ -7,6 +7,10 @@ the unweighted mean of the per-action means. Beside it: the error of the most li
 of the mixture mean (what a user gets without ground truth), the NLL of the test targets,
 kernel usage (average number of kernels with a weight above 5%) and calibration.
 
+A flow (notebook 08) is evaluated on its samples instead (`evaluate_samples`), on a random
+subset of the test frames (`FLOW_FRAMES`): best of M for several M (`FLOW_BEST_OF`), one
+sample, the mean of the samples and their calibration (`metrics.sample_coverage`).
+
 `evaluate` returns a JSON-able dict; `format_results` prints it as the `test` command shows it;
 `validation_metrics` is the part of it that training reports after every epoch;
 `save_sample_figures` draws test frames as the original `--sample` did.
@@ -21,6 +25,9 @@ from mdnlib.sources import load_source
 
 KERNEL_USED = 0.05  # a kernel "is used" for a frame when its mixing coefficient exceeds this
 CHUNK = 65_536      # test frames evaluated at a time
+FLOW_FRAMES = 4000                   # random test frames a flow is evaluated on (sampling is slow)
+FLOW_BEST_OF = (1, 5, 20, 50, 200)   # numbers of samples whose best a flow's evaluation reports
+FLOW_VALIDATION_SAMPLES = 5          # samples per validation pose after every training epoch
 
 
 def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None, run=None, cameras=None):
@@ -50,28 +57,77 @@ def load_test_split(model, data=None, data_dir=None, use_sh=None, source_2d=None
     return dataset.prepare(poses, normalizer=inference.model_normalizer(model))
 
 
-def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4096):
+def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4096, frames=FLOW_FRAMES):
     """Evaluate a model on the test split of a PreparedData normalised with the model's statistics.
 
     miss_num: how many of the 8 limb joints are hidden in every test input, drawn with `seed`.
-    Returns the dict of `evaluate_outputs`, plus the data source and miss_num.
+    Returns the dict of `evaluate_outputs`, plus the data source and miss_num. A flow is evaluated
+    on `frames` test frames drawn with `seed` (all of them if None), with `max(FLOW_BEST_OF)`
+    samples each (`evaluate_samples`).
     """
     normalizer = inference.model_normalizer(model)
     if not prepared.normalizer.same_as(normalizer):
         raise ValueError(f"the {prepared.source} data were normalised with other statistics than the "
                          "model's: prepare them with normalizer=inference.model_normalizer(model)")
     x = dataset.mask_missing_joints(prepared.test_2d, miss_num, np.random.default_rng(seed))
-    mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
     results = {"data": prepared.source, "miss_num": int(miss_num)}
+    actions = prepared.test_info["action"]
+    if model.model_config.kind == "flow":
+        rows = np.arange(len(x))
+        if frames is not None and frames < len(x):
+            rows = np.sort(np.random.default_rng(seed).choice(len(x), frames, replace=False))
+        samples = inference.predict_normalized(model, x[rows], batch_size=batch_size,
+                                               num_hypotheses=max(FLOW_BEST_OF), seed=seed)
+        results.update(evaluate_samples(samples.hypotheses, prepared.test_3d_mm[rows], actions[rows], procrustes))
+        return results
+    mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
     results.update(evaluate_outputs(mu, sigma, alpha, prepared.test_3d, prepared.test_3d_mm,
-                                    prepared.test_info["action"], normalizer, procrustes))
+                                    actions, normalizer, procrustes))
+    return results
+
+
+def evaluate_samples(samples, gt_mm, actions, procrustes=False, best_of=FLOW_BEST_OF,
+                     hypotheses=inference.FLOW_HYPOTHESES):
+    """The figures of a sampler's evaluation: samples (N, S, 17, 3) and gt_mm (N, 17, 3) mm,
+    actions (N,) or None; S at least max(best_of).
+
+    Returns a JSON-able dict like `evaluate_outputs`'s, with `hypotheses` samples standing for
+    the M hypotheses: ``p1`` (and ``p2``) best of them, ``most_likely_p1`` one sample,
+    ``mixture_mean_p1`` their mean pose, ``calibration_ece`` of their spread
+    (`metrics.sample_coverage`), ``best_of`` {M: best of the first M samples, averaged over
+    actions} for every M of `best_of`, and no NLL or kernel usage (None).
+    """
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.shape[1] < max(best_of, default=0) or samples.shape[1] < hypotheses:
+        raise ValueError(f"{max(*best_of, hypotheses)} samples per frame needed, got {samples.shape[1]}")
+    actions = np.full(len(gt_mm), "all") if actions is None else actions
+    first = samples[:, :hypotheses]
+    errors = hypothesis_errors(first, np.ones(first.shape[:2]), gt_mm, procrustes)
+    p1 = metrics.mpjpe(samples, np.asarray(gt_mm, dtype=np.float64)[:, None])
+    results = {"frames": int(len(gt_mm)), "num_kernels": int(hypotheses), "kind": "flow",
+               "p1": action_table(errors["best_p1"], actions)}
+    if procrustes:
+        results["p2"] = action_table(errors["best_p2"], actions)
+    results["most_likely_p1"] = action_table(errors["most_likely_p1"], actions)
+    results["mixture_mean_p1"] = action_table(errors["mixture_mean_p1"], actions)
+    results["best_of"] = {str(m): action_table(metrics.best_of_m(p1[:, :m]), actions)["average"] for m in best_of}
+    results["kernel_usage"] = None
+    results["nll"] = None
+    results["calibration_ece"] = metrics.expected_calibration_error(metrics.sample_coverage(first, gt_mm))
     return results
 
 
 def validation_metrics(model, x, y, normalizer, batch_size=4096):
     """What training reports after every epoch, on normalised x (N, 32) and y (N, 48):
     ``val_mpjpe``, the best-of-M MPJPE over frames (mm, 17 joints, root included), and
-    ``val_nll``, the mixture NLL in normalised units (NaN for a baseline without its sigma)."""
+    ``val_nll``, the mixture NLL in normalised units (NaN for a baseline without its sigma).
+    A flow reports the best of `FLOW_VALIDATION_SAMPLES` samples, and no NLL (training gives it
+    `train.FLOW_VALIDATION_EXAMPLES` of the validation poses)."""
+    if model.model_config.kind == "flow":
+        result = inference.predict_normalized(model, x, batch_size=batch_size,
+                                              num_hypotheses=FLOW_VALIDATION_SAMPLES, seed=0)
+        p1 = metrics.mpjpe(result.hypotheses, normalizer.denormalize_3d(y)[:, None])
+        return {"val_mpjpe": float(np.mean(metrics.best_of_m(p1))), "val_nll": float("nan")}
     mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
     results = evaluate_outputs(mu, sigma, alpha, y, normalizer.denormalize_3d(y), None, normalizer)
     return {"val_mpjpe": results["p1"]["all_frames"],

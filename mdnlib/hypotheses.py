@@ -5,6 +5,9 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
 
 - `depth_spread`: how far the hypotheses disagree on each bone's depth, to compare with the two
   depth solutions of that bone (`mdnlib.toy.flip_gaps`);
+- `limb_flips`, `weight_on_flipped`: each limb bone's two depth solutions, whether the flipped
+  one is a body the synthetic generator can make, and how much of the hypotheses' weight lies
+  nearer the flipped one (notebooks 07 and 08, bench/flow.py);
 - `depth_uncertainty`: the whole mixture's std of each bone's depth, the kernels' own sigmas
   included (what a model with one sigma per joint says about each joint);
 - `joint_spread`, `bone_vectors`: how far they disagree on each joint's position, or on each
@@ -16,7 +19,9 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
 """
 import numpy as np
 
-from mdnlib import metrics, skeleton
+from mdnlib import metrics, skeleton, toy
+
+LIMB_JOINT_INDICES = np.array([skeleton.joint_index(name) for name in skeleton.LIMB_JOINTS])
 
 
 def _weighted_std(values, weights):
@@ -55,6 +60,38 @@ def depth_uncertainty(hypotheses, weights, sigmas):
     within[..., skeleton.ROOT] = 0.0
     between = depth_spread(hypotheses, weights) ** 2
     return np.sqrt(between + np.sum(w[..., None] * within, axis=-2))
+
+
+def limb_flips(poses_cam):
+    """The depth ambiguity of each limb bone in camera-frame poses (N, 17, 3) mm (absolute: the
+    rays from the camera matter), in `skeleton.LIMB_JOINTS` order (knees, feet, elbows, wrists):
+    gaps (N, 8) mm, how far the joint moves when its bone alone flips (`toy.flip_gaps`);
+    possible (N, 8) bool, whether the flipped limb is one the synthetic generator can make
+    (`toy.single_flips_in_generator_ranges`); flipped_depth (N, 8) mm, the flipped bone's depth
+    (the joint's depth relative to its parent)."""
+    poses_cam = np.asarray(poses_cam, dtype=np.float64)
+    gaps = np.array([toy.flip_gaps(pose)[LIMB_JOINT_INDICES] for pose in poses_cam])
+    possible = np.array([toy.single_flips_in_generator_ranges(pose) for pose in poses_cam])
+    flipped_depth = np.empty(gaps.shape)
+    for k, joint in enumerate(LIMB_JOINT_INDICES):
+        flipped = np.array([toy.flip_bones(pose, [joint]) for pose in poses_cam])
+        flipped_depth[:, k] = bone_vectors(flipped)[:, joint, 2]
+    return gaps, possible, flipped_depth
+
+
+def weight_on_flipped(hypotheses, weights, poses_cam, flipped_depth=None):
+    """The share of the hypotheses' weight whose bone depth lies nearer the flipped solution than
+    the true one, per limb bone: hypotheses (N, M, 17, 3) root-relative mm, weights (N, M),
+    poses_cam (N, 17, 3) the true camera-frame poses -> (N, 8) in `skeleton.LIMB_JOINTS` order.
+    A model that has seen the ambiguity puts weight on both solutions where the flip is possible;
+    `flipped_depth` from `limb_flips` saves computing it again."""
+    if flipped_depth is None:
+        flipped_depth = limb_flips(poses_cam)[2]
+    depth = bone_vectors(hypotheses)[..., LIMB_JOINT_INDICES, 2]             # (N, M, 8)
+    true_depth = bone_vectors(poses_cam)[:, None, LIMB_JOINT_INDICES, 2]     # (N, 1, 8)
+    nearer = np.abs(depth - flipped_depth[:, None]) < np.abs(depth - true_depth)
+    w = np.asarray(weights, dtype=np.float64)
+    return np.einsum("nm,nmk->nk", w / w.sum(axis=1, keepdims=True), nearer)
 
 
 def bone_vectors(poses):

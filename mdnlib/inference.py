@@ -6,6 +6,8 @@ gets back millimetres: `predict_poses(model, poses_2d)` -> `Hypotheses` with
   weights (N, M): the mixing coefficients (they sum to 1); a baseline model gives M = 1;
   sigmas (N, M): each kernel's isotropic sigma converted to mm (`Normalizer.sigma_to_mm`), or
   (N, M, 17) for a model with one sigma per joint (0 for the root, which is not predicted).
+A flow model (notebook 08) samples its hypotheses instead: as many as asked (`num_hypotheses`,
+`FLOW_HYPOTHESES` by default), equal weights, and no sigmas (None), since a sample has none.
 `load_trained(path)` finds the model inside a training folder; `read_poses_2d` and
 `save_hypotheses` are the npz files of the `predict` command.
 
@@ -42,6 +44,8 @@ UNUSUAL_SIZE_FACTOR = 3.0
 _INTRINSICS_HINT = ("for another camera give its intrinsics (predict --intrinsics FX FY CX CY, or an "
                     "'intrinsics' array in the input file)")
 
+FLOW_HYPOTHESES = 50   # samples a flow draws per pose when not told how many
+
 # Inside a training folder (see mdnlib.runs.RunFolder), the model files tried in this order.
 MODEL_FILES = ("best.keras", "final.keras")
 
@@ -52,7 +56,7 @@ class Hypotheses:
 
     hypotheses: np.ndarray   # (N, M, 17, 3) root-relative camera-frame mm
     weights: np.ndarray      # (N, M), sum to 1 over M
-    sigmas: np.ndarray       # (N, M) mm, or (N, M, 17) mm with one sigma per joint
+    sigmas: np.ndarray       # (N, M) mm, or (N, M, 17) mm with one sigma per joint; None for samples
 
     def most_likely(self):
         """The hypothesis with the largest weight per pose: (N, 17, 3) mm."""
@@ -118,23 +122,46 @@ def training_run(path):
     return run
 
 
-def predict_poses(model, poses_2d, batch_size=4096, intrinsics=None):
+def predict_poses(model, poses_2d, batch_size=4096, intrinsics=None, num_hypotheses=None, seed=0):
     """Hypotheses for 2D poses (N, 16, 2) in pixels, 16-joint input order.
 
     Pixels of an H36M-like camera, or of any camera whose `intrinsics` (fx, fy, cx, cy in pixels:
     (4,), or (N, 4) one camera per pose) are given: they are mapped into the reference camera's
     pixels first. Poses unlike the model's training poses get an `UnusualInputWarning`.
+    `num_hypotheses` and `seed`: for a flow, how many samples per pose and their noise (see
+    `predict_normalized`).
     """
     poses_2d = check_poses_2d(poses_2d, intrinsics=intrinsics)
     normalizer = model_normalizer(model)
     warn_unusual_poses(poses_2d, normalizer)
-    return predict_normalized(model, normalizer.normalize_2d(poses_2d), batch_size=batch_size)
+    return predict_normalized(model, normalizer.normalize_2d(poses_2d), batch_size=batch_size,
+                              num_hypotheses=num_hypotheses, seed=seed)
 
 
-def predict_normalized(model, x, batch_size=4096):
-    """Hypotheses for already normalised inputs (N, 32), e.g. a test split with hidden joints."""
+def predict_normalized(model, x, batch_size=4096, num_hypotheses=None, seed=0):
+    """Hypotheses for already normalised inputs (N, 32), e.g. a test split with hidden joints.
+
+    A flow draws `num_hypotheses` samples per input (default `FLOW_HYPOTHESES`) from noise seeded
+    by `seed`; an MDN or the baseline has a fixed number of hypotheses, so asking for a number
+    is refused.
+    """
+    if model.model_config.kind == "flow":
+        samples = models.sample_flow(model, x, num_hypotheses or FLOW_HYPOTHESES, seed=seed,
+                                     batch_size=2 * batch_size)
+        return hypotheses_from_samples(samples, model_normalizer(model))
+    if num_hypotheses is not None:
+        raise ValueError(f"a {model.model_config.kind} model always gives {model.model_config.kernels} "
+                         "hypothes" + ("is" if model.model_config.kernels == 1 else "es") +
+                         " (its kernels); only a flow model samples as many as asked")
     mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)
     return hypotheses_from_mixture(mu, sigma, alpha, model_normalizer(model))
+
+
+def hypotheses_from_samples(samples, normalizer):
+    """A flow's samples (N, S, 48), normalised -> Hypotheses in mm, equal weights, no sigmas."""
+    samples = np.asarray(samples, dtype=np.float64)
+    weights = np.full(samples.shape[:2], 1.0 / samples.shape[1])
+    return Hypotheses(hypotheses=normalizer.denormalize_3d(samples), weights=weights, sigmas=None)
 
 
 def hypotheses_from_mixture(mu, sigma, alpha, normalizer):
@@ -283,8 +310,10 @@ def read_poses_2d(path, intrinsics=None):
 
 def save_hypotheses(result, path):
     """Write Hypotheses to exactly `path`, atomically, as an npz: hypotheses (N, M, 17, 3) mm,
-    weights (N, M), sigmas (N, M) or, per joint, (N, M, 17) mm (float32)."""
-    save_npz(path, {"hypotheses": result.hypotheses.astype(np.float32),
-                    "weights": result.weights.astype(np.float32),
-                    "sigmas": result.sigmas.astype(np.float32)})
+    weights (N, M), sigmas (N, M) or, per joint, (N, M, 17) mm (float32); a flow's samples have
+    no sigmas, so the file has none."""
+    arrays = {"hypotheses": result.hypotheses, "weights": result.weights}
+    if result.sigmas is not None:
+        arrays["sigmas"] = result.sigmas
+    save_npz(path, {name: values.astype(np.float32) for name, values in arrays.items()})
     return Path(path)

@@ -210,6 +210,26 @@ def calibration(target, means, sigmas, alphas, rule="likely", levels=CALIBRATION
             "ece": expected_calibration_error(observed, levels)}
 
 
+def sample_coverage(samples, target, levels=CALIBRATION_LEVELS):
+    """Calibration of samples (a flow's), per joint: observed coverage at each level.
+
+    samples (N, S, J, 3), target (N, J, 3), any units. For each joint, the truth's distance from
+    the samples' mean is ranked among the samples' own distances from it; u = (rank + 0.5) /
+    (S + 1) is close to uniform on [0, 1] when the truth behaves like one more sample, so the
+    fraction of joints with u <= p should be p. Joints that never move (the root) are left out.
+    """
+    samples, target = np.asarray(samples, dtype=np.float64), np.asarray(target, dtype=np.float64)
+    if samples.ndim != 4 or target.shape != samples.shape[:1] + samples.shape[2:]:
+        raise ValueError(f"expected samples (N, S, J, 3) and target (N, J, 3), got {samples.shape} and {target.shape}")
+    centre = samples.mean(axis=1)
+    spread = np.linalg.norm(samples - centre[:, None], axis=-1)           # (N, S, J)
+    truth = np.linalg.norm(target - centre, axis=-1)                      # (N, J)
+    moving = spread.max(axis=(0, 1)) > 0
+    rank = np.sum(spread < truth[:, None], axis=1)[:, moving]
+    u = (rank + 0.5) / (samples.shape[1] + 1)
+    return np.array([np.mean(u <= p) for p in np.asarray(levels)])
+
+
 def kernel_sigma(sigmas):
     """One sigma per kernel, to print: `sigmas` (..., M) as they are, or per-joint sigmas
     (..., M, 17) mm (root 0, as `inference.Hypotheses` holds them) as their RMS over the 16

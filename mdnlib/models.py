@@ -1,5 +1,6 @@
-"""The networks of the paper (notebooks 03 and 05): Martinez's feature extractor with a
-single-regression head (the baseline) or a mixture density head (the MDN), in plain Keras 3.
+"""The networks (notebooks 03, 05 and 08): Martinez's feature extractor with a single-regression
+head (the baseline) or a mixture density head (the MDN) as in the paper, and beyond the paper a
+flow-matching lifter that samples 3D poses (`FlowNetwork`), in plain Keras 3.
 
 The feature extractor is a chain of ordinary Keras layers: `Linear -> BatchNormalization ->
 ReLU -> Dropout` units, and residual blocks of two units joined by `Add`. It runs on any Keras
@@ -17,6 +18,13 @@ computes:
   kernel one sigma per output joint instead;
 - 4,498,682 trainable parameters for the paper configuration (`PAPER`).
 
+The flow (`kind="flow"`, conditional flow matching, Lipman et al. 2023; notebook 08) uses the
+same feature extractor as a velocity field v(pose_t, t | 2D): its input is the 2D pose, a noisy
+3D pose and Fourier features of the time t in [0, 1]; its output the velocity that carries noise
+(t = 0) to poses (t = 1). Training draws a time and a noise vector per example (`call`, like
+Dropout draws its mask); sampling integrates the velocity from fresh noise with Heun's method
+(`sample_flow`), so every noise vector becomes one 3D hypothesis.
+
 Every model is a `PoseNetwork` whose output is always a mixture, a dict of `mu` (B, M, 48),
 `sigma` (B, M) (or (B, M, 16) per joint) and `alpha` (B, M) in normalised units; the baseline is the case M = 1,
 alpha = 1, and its sigma is the RMS of its training residuals per coordinate (set by
@@ -30,6 +38,7 @@ saved in the `.keras` file; importing `mdnlib.models` registers the classes, so
 """
 import dataclasses
 import math
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -45,14 +54,14 @@ ops = keras.ops
 
 INPUT_DIM = 32    # 16 input joints x (x, y)
 OUTPUT_DIM = 48   # 16 non-root joints x (x, y, z)
-KINDS = ("mdn", "baseline")
+KINDS = ("mdn", "baseline", "flow")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """What defines a network. Defaults: the paper's MDN, as in the original code."""
 
-    kind: str = "mdn"            # "mdn" (mixture head) or "baseline" (single regression)
+    kind: str = "mdn"            # "mdn" (mixture head), "baseline" (single regression) or "flow" (sampler)
     width: int = 1024            # units of every hidden layer
     blocks: int = 2              # residual blocks of two linear units each
     dropout: float = 0.5         # fraction dropped (the original's keep probability 0.5)
@@ -80,14 +89,17 @@ class ModelConfig:
         if self.miss_up_to and not self.miss_num:
             problems.append("miss_up_to needs miss_num 1 or 2: the most joints to hide")
         if self.sigma_per_joint and self.kind != "mdn":
-            problems.append("sigma_per_joint is a mixture head's option: the baseline's sigma is fixed")
+            problems.append(f"sigma_per_joint is a mixture head's option, not the {self.kind}'s")
+        if self.kind == "flow" and self.miss_num:
+            problems.append("miss_num (hidden joints) is an option of the MDN and the baseline, not the flow's")
         if problems:
             raise ValueError("invalid model configuration: " + "; ".join(problems))
 
     @property
     def kernels(self):
-        """Number of hypotheses the model outputs: num_kernels, or 1 for the baseline."""
-        return self.num_kernels if self.kind == "mdn" else 1
+        """Number of hypotheses the model outputs: num_kernels, 1 for the baseline, None for the
+        flow (as many as are sampled)."""
+        return {"mdn": self.num_kernels, "baseline": 1}.get(self.kind)
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -112,6 +124,9 @@ PAPER = ModelConfig()                              # 4,498,682 trainable paramet
 # (bench/README.md, "Training study").
 COURSE = ModelConfig(width=512, max_norm=False, dropout=0.2)
 BASELINE_PAPER = ModelConfig(kind="baseline")
+# The flow's velocity network: the course's width, no batch normalisation (its statistics would mix
+# every time t of the path) and no dropout (the noise of the path already regularises it).
+FLOW = ModelConfig(kind="flow", width=512, max_norm=False, dropout=0.0, batch_norm=False)
 PRESETS = {"paper": PAPER, "course": COURSE}
 
 
@@ -259,8 +274,34 @@ def _unit(x, config, name):
     return keras.layers.Dropout(config.dropout, name=f"{name}_dropout")(x)
 
 
+def feature_extractor(x, config):
+    """Martinez's network body, shared by every model: a stem unit, then `config.blocks` residual
+    blocks of two units joined by `Add`; (B, any) -> (B, config.width)."""
+    x = _unit(x, config, "stem")
+    for i in range(config.blocks):
+        y = _unit(_unit(x, config, f"block{i}_unit1"), config, f"block{i}_unit2")
+        x = keras.layers.Add(name=f"block{i}_add")([x, y])
+    return x
+
+
+class CarriesNormalizer:
+    """What every mdnlib model has: the normalisation statistics of its training data
+    (`self.normalization`, plain lists, saved in its config) and the Normalizer made of them."""
+
+    @property
+    def normalizer(self):
+        """The training data's `mdnlib.dataset.Normalizer`, or None if the model has none."""
+        if self.normalization is None:
+            return None
+        return Normalizer.from_dict(self.normalization, origin=f"model {self.name}")
+
+    def set_normalizer(self, normalizer):
+        """Store a Normalizer's statistics in the model (they are saved with it)."""
+        self.normalization = _plain_statistics(normalizer.to_dict())
+
+
 @keras.saving.register_keras_serializable(package="mdnlib")
-class PoseNetwork(keras.Model):
+class PoseNetwork(CarriesNormalizer, keras.Model):
     """2D pose (B, 32) normalised -> mixture over 3D poses {mu, sigma, alpha}, normalised units.
 
     A functional Keras model (`model.summary()` lists its layers). `model_config`: a ModelConfig;
@@ -276,10 +317,7 @@ class PoseNetwork(keras.Model):
         inputs = keras.Input((INPUT_DIM,), name="pose_2d")
         x = (MissingJoints(config.miss_num, up_to=config.miss_up_to, name="missing_joints")(inputs)
              if config.miss_num else inputs)
-        x = _unit(x, config, "stem")
-        for i in range(config.blocks):
-            y = _unit(_unit(x, config, f"block{i}_unit1"), config, f"block{i}_unit2")
-            x = keras.layers.Add(name=f"block{i}_add")([x, y])
+        x = feature_extractor(x, config)
         head = (MixtureHead(config.num_kernels, max_norm=config.max_norm, per_joint=config.sigma_per_joint,
                             name="mixture_head")
                 if config.kind == "mdn" else RegressionHead(max_norm=config.max_norm, name="regression_head"))
@@ -301,17 +339,6 @@ class PoseNetwork(keras.Model):
         return self.loss_terms(y, y_pred)["loss"]
 
     @property
-    def normalizer(self):
-        """The training data's `mdnlib.dataset.Normalizer`, or None if the model has none."""
-        if self.normalization is None:
-            return None
-        return Normalizer.from_dict(self.normalization, origin=f"model {self.name}")
-
-    def set_normalizer(self, normalizer):
-        """Store a Normalizer's statistics in the model (they are saved with it)."""
-        self.normalization = _plain_statistics(normalizer.to_dict())
-
-    @property
     def head(self):
         """The output layer: a MixtureHead, or a RegressionHead for the baseline."""
         return self.layers[-1]
@@ -329,6 +356,153 @@ class PoseNetwork(keras.Model):
         return cls(**config)
 
 
+# ---- beyond the paper: the flow-matching lifter ------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="mdnlib")
+class TimeFeatures(keras.layers.Layer):
+    """t (B, 1) in [0, 1] -> (B, 1 + 2F): t and sin, cos of 2 pi f t for F frequencies f from 1 to
+    2^(F-1), so that a ReLU network can tell nearby times apart."""
+
+    def __init__(self, frequencies=8, **kwargs):
+        super().__init__(**kwargs)
+        self.frequencies = int(frequencies)
+
+    def call(self, t):
+        angles = 2.0 * math.pi * t * (2.0 ** np.arange(self.frequencies, dtype=np.float32))
+        return ops.concatenate([t, ops.sin(angles), ops.cos(angles)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], 1 + 2 * self.frequencies)
+
+    def get_config(self):
+        return {**super().get_config(), "frequencies": self.frequencies}
+
+
+def velocity_network(config):
+    """v(pose_t, t | 2D): inputs pose_2d (B, 32), pose_t (B, 48), t (B, 1), all normalised ->
+    velocity (B, 48), the feature extractor in between."""
+    pose_2d = keras.Input((INPUT_DIM,), name="pose_2d")
+    pose_t = keras.Input((OUTPUT_DIM,), name="pose_t")
+    t = keras.Input((1,), name="t")
+    x = keras.layers.Concatenate(name="inputs")([pose_2d, pose_t, TimeFeatures(name="time_features")(t)])
+    velocity = Linear(OUTPUT_DIM, max_norm=config.max_norm, name="velocity")(feature_extractor(x, config))
+    return keras.Model([pose_2d, pose_t, t], velocity, name="velocity_network")
+
+
+@keras.saving.register_keras_serializable(package="mdnlib")
+class FlowNetwork(CarriesNormalizer, keras.Model):
+    """Conditional flow matching (notebook 08): a velocity field that carries Gaussian noise to
+    the 3D poses that fit a 2D pose, so that every noise vector becomes one hypothesis.
+
+    Training (`fit` on {"pose_2d": x, "pose_3d": y}): per example a time t ~ U(0, 1) and noise
+    z ~ N(0, I) are drawn, pose_t = (1 - t) z + t y lies on the straight path from the noise to
+    the pose, and the network learns the velocity of that path, y - z (`compute_loss`: the mean
+    squared error). Sampling: `sample_flow`. `model_config` (kind "flow") and `normalization` as
+    for `PoseNetwork`.
+    """
+
+    def __init__(self, model_config=None, normalization=None, seed=None, name=None, **kwargs):
+        super().__init__(name=name or "flow_network", **kwargs)
+        if isinstance(model_config, dict):
+            model_config = ModelConfig.from_dict(model_config)
+        self.model_config = model_config or FLOW
+        if self.model_config.kind != "flow":
+            raise ValueError(f"a FlowNetwork needs a configuration of kind 'flow', got {self.model_config.kind!r}")
+        self.normalization = _plain_statistics(normalization)
+        self.velocity = velocity_network(self.model_config)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.build()
+
+    def build(self, input_shape=None):
+        pass    # the velocity network is built when it is made
+
+    def call(self, inputs, training=False):
+        """{"pose_2d", "pose_3d"} -> {"velocity": predicted, "target": y - z} at random points of the paths."""
+        pose_2d, pose_3d = inputs["pose_2d"], inputs["pose_3d"]
+        noise = keras.random.normal(ops.shape(pose_3d), seed=self.seed_generator, dtype=pose_3d.dtype)
+        t = keras.random.uniform((ops.shape(pose_3d)[0], 1), seed=self.seed_generator, dtype=pose_3d.dtype)
+        pose_t, target = flow_path(noise, pose_3d, t)
+        return {"velocity": self.velocity([pose_2d, pose_t, t], training=training), "target": target}
+
+    def loss_terms(self, y, output):
+        """The training loss as scalars: {"loss", "mse"}, the velocity's mean squared error."""
+        mse = ops.mean(ops.square(output["velocity"] - output["target"]))
+        return {"loss": mse, "mse": mse}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return self.loss_terms(y, y_pred)["loss"]
+
+    def get_config(self):
+        return {"name": self.name, "model_config": self.model_config.to_dict(),
+                "normalization": self.normalization}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def flow_path(noise, pose, t):
+    """The straight path from `noise` (t = 0) to `pose` (t = 1) at time t: (the point on it, its
+    velocity pose - noise), the flow's training input and target (notebook 08). NumPy arrays or
+    tensors; t broadcasts (a column (B, 1) for a batch)."""
+    return (1.0 - t) * noise + t * pose, pose - noise
+
+
+def heun_step(velocity, pose, t, dt, last=False):
+    """One step of the sampler (notebook 08): from `pose` at time t to t + dt along the field
+    `velocity(pose, t)`, with Heun's method (the mean of the slopes at both ends, after an Euler
+    step to find the far end), or a plain Euler step when `last` (Karras et al. 2022)."""
+    slope = velocity(pose, t)
+    if not last:
+        slope = 0.5 * (slope + velocity(pose + dt * slope, t + dt))
+    return pose + dt * slope
+
+
+SAMPLER_STEPS = 8    # Heun steps from noise to pose (15 velocity evaluations)
+_SAMPLERS = weakref.WeakKeyDictionary()   # FlowNetwork -> {steps: its compiled sampler}
+
+
+def flow_sampler(model, steps=SAMPLER_STEPS):
+    """A Keras model (pose_2d (B, 32), noise (B, 48)) -> pose (B, 48), normalised: Heun's method
+    (the trapezoid rule, exact on straight paths) from t = 0 to 1 in `steps` equal steps, the last
+    one a plain Euler step (Karras et al. 2022). Made once per model and number of steps, so that
+    `predict` compiles the whole integration into one function."""
+    cached = _SAMPLERS.setdefault(model, {})
+    if steps not in cached:
+        if int(steps) < 1:
+            raise ValueError(f"the sampler needs at least 1 step, got {steps}")
+        pose_2d = keras.Input((INPUT_DIM,), name="pose_2d")
+        pose = noise = keras.Input((OUTPUT_DIM,), name="noise")
+        one = ops.ones_like(pose_2d[:, :1])
+
+        def velocity(pose_t, t):
+            return model.velocity([pose_2d, pose_t, one * t])
+
+        for i in range(steps):
+            pose = heun_step(velocity, pose, i / steps, 1.0 / steps, last=i == steps - 1)
+        cached[steps] = keras.Model([pose_2d, noise], pose, name=f"flow_sampler_{steps}_steps")
+    return cached[steps]
+
+
+def sample_flow(model, x, num_samples, seed=0, steps=SAMPLER_STEPS, batch_size=8192):
+    """`num_samples` 3D poses (N, S, 48), normalised, for normalised 2D inputs x (N, 32): each from
+    its own noise vector, drawn with NumPy from `seed` (the same seed gives the same samples, and
+    nearby inputs with the same seed give nearby samples: the pose editor's poses move smoothly)."""
+    x = _check_inputs(x)
+    if int(num_samples) < 1:
+        raise ValueError(f"num_samples must be at least 1, got {num_samples}")
+    noise = np.random.default_rng(seed).standard_normal((len(x) * num_samples, OUTPUT_DIM)).astype(np.float32)
+    if len(x) == 0:
+        return np.zeros((0, num_samples, OUTPUT_DIM), np.float32)
+    conditions = np.repeat(x, num_samples, axis=0)
+    sampler = flow_sampler(model, steps)
+    if len(conditions) <= batch_size:     # one batch (the pose editor): no predict loop
+        poses = sampler.predict_on_batch([conditions, noise])
+    else:
+        poses = sampler.predict([conditions, noise], batch_size=batch_size, verbose=0)
+    return np.asarray(poses).reshape(len(x), num_samples, OUTPUT_DIM)
+
+
 def _plain_statistics(stats):
     """Normalizer statistics as {name: list of floats} (JSON, for the saved config)."""
     if stats is None:
@@ -339,14 +513,16 @@ def _plain_statistics(stats):
 # ---- public API --------------------------------------------------------------------------------
 
 def build_model(config=None, normalizer=None, seed=None):
-    """A PoseNetwork for a ModelConfig, a preset name or a dict.
+    """A PoseNetwork (or, for kind "flow", a FlowNetwork) for a ModelConfig, a preset name or a dict.
 
     `normalizer`: a `mdnlib.dataset.Normalizer` stored in the model; `seed`: seeds Keras first,
     for reproducible initial weights.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    return PoseNetwork(as_config(config), normalization=normalizer.to_dict() if normalizer is not None else None)
+    config = as_config(config)
+    network = FlowNetwork if config.kind == "flow" else PoseNetwork
+    return network(config, normalization=normalizer.to_dict() if normalizer is not None else None)
 
 
 def as_config(config):
@@ -376,11 +552,9 @@ def predict_mixture(model, x, batch_size=4096):
     units; the baseline gives
     M = 1, alpha = 1 and its RMS training residual as sigma (NaN if it was never set).
     """
-    x = np.asarray(x, dtype=np.float32)
-    if x.ndim != 2 or x.shape[1] != INPUT_DIM:
-        raise ValueError(f"inputs must be normalised 2D poses (N, {INPUT_DIM}), got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise ValueError("inputs contain NaN or infinite values")
+    x = _check_inputs(x)
+    if model.model_config.kind == "flow":
+        raise ValueError("a flow model has no mixture: draw hypotheses with sample_flow")
     if len(x) == 0:
         m = model.model_config.kernels
         sigma_shape = (0, m, OUTPUT_DIM // 3) if model.model_config.sigma_per_joint else (0, m)
@@ -388,6 +562,16 @@ def predict_mixture(model, x, batch_size=4096):
                 np.zeros((0, m), np.float32))
     out = model.predict(x, batch_size=batch_size, verbose=0)
     return (*(np.asarray(out[key]) for key in ("mu", "sigma", "alpha")),)
+
+
+def _check_inputs(x):
+    """Normalised 2D inputs as float32 (N, 32), or a ValueError that says what is wrong."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != INPUT_DIM:
+        raise ValueError(f"inputs must be normalised 2D poses (N, {INPUT_DIM}), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("inputs contain NaN or infinite values")
+    return x
 
 
 def save_model(model, path, include_optimizer=True):
@@ -399,7 +583,7 @@ def save_model(model, path, include_optimizer=True):
     if path.suffix != ".keras":
         raise ValueError(f"{path}: a model file must end in .keras")
     if not include_optimizer and getattr(model, "optimizer", None) is not None:
-        copy = PoseNetwork.from_config(model.get_config())
+        copy = type(model).from_config(model.get_config())
         copy.set_weights(model.get_weights())
         model = copy
     with atomic_path(path) as temporary:
@@ -418,8 +602,8 @@ def load_model(path):
     except (ValueError, OSError, KeyError, TypeError) as error:
         raise ValueError(f"{path}: not a readable mdnlib model ({error}); copy it again, or retrain it "
                          "with 'python -m mdnlib train'") from None
-    if not isinstance(model, PoseNetwork):
-        raise ValueError(f"{path}: holds a {type(model).__name__}, not an mdnlib PoseNetwork")
+    if not isinstance(model, (PoseNetwork, FlowNetwork)):
+        raise ValueError(f"{path}: holds a {type(model).__name__}, not an mdnlib PoseNetwork or FlowNetwork")
     return model
 
 

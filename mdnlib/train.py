@@ -1,5 +1,6 @@
 """Training as in the paper (notebooks 03 and 05): Adam, learning rate 1e-3 decayed
-continuously by x0.96 every 100,000 steps, batches reshuffled every epoch.
+continuously by x0.96 every 100,000 steps, batches reshuffled every epoch. The flow (notebook 08)
+decays its learning rate along a cosine to 0 over the run instead (`FLOW_TRAINING`).
 
 `train(...)` runs Keras `fit` on NumPy arrays, on whichever Keras backend is active (TensorFlow
 by default; `KERAS_BACKEND=jax` is faster on small batches and runs on GPUs). Everything it
@@ -42,12 +43,19 @@ SIGMA_SAMPLES = 65_536          # training examples used to set the baseline's s
 # Training settings of each preset: the paper's, and the course's (smaller, for CPUs).
 PRESET_TRAINING = {"paper": {"epochs": 200, "batch_size": 64},
                    "course": {"epochs": 12, "batch_size": 256}}
+# The flow's (models.FLOW): larger batches, and fresh noise every epoch keeps it learning longer.
+FLOW_TRAINING = {"epochs": 16, "batch_size": 512}
+FLOW_VALIDATION_EXAMPLES = 4096   # validation poses sampled after every epoch of a flow
 
 
-def make_optimizer(learning_rate=LEARNING_RATE):
-    """Adam with the paper's continuous exponential decay (x0.96 every 100,000 steps)."""
-    schedule = keras.optimizers.schedules.ExponentialDecay(
-        learning_rate, decay_steps=DECAY_STEPS, decay_rate=DECAY_RATE, staircase=False)
+def make_optimizer(learning_rate=LEARNING_RATE, cosine_steps=None):
+    """Adam with the paper's continuous exponential decay (x0.96 every 100,000 steps), or with a
+    cosine decay to 0 over `cosine_steps` steps (the flow's)."""
+    if cosine_steps:
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=cosine_steps)
+    else:
+        schedule = keras.optimizers.schedules.ExponentialDecay(
+            learning_rate, decay_steps=DECAY_STEPS, decay_rate=DECAY_RATE, staircase=False)
     return keras.optimizers.Adam(schedule, **ADAM)
 
 
@@ -67,17 +75,26 @@ def steps_per_execution(batch_size, examples=None):
     return divisors[0] if divisors else steps
 
 
-def compile_model(model, learning_rate=LEARNING_RATE, batch_size=64, steps=None):
-    """Compile for `fit`: the model's own loss (`PoseNetwork.compute_loss`) and Adam.
+def compile_model(model, learning_rate=LEARNING_RATE, batch_size=64, steps=None, cosine_steps=None):
+    """Compile for `fit`: the model's own loss (`PoseNetwork.compute_loss`, `FlowNetwork.compute_loss`)
+    and Adam (`make_optimizer`).
 
     `steps` per call into the backend default to `steps_per_execution(batch_size)` (Keras's
     PyTorch backend runs one step per call).
     """
     if keras.config.backend() == "torch":
         steps = 1
-    model.compile(optimizer=make_optimizer(learning_rate),
+    model.compile(optimizer=make_optimizer(learning_rate, cosine_steps),
                   steps_per_execution=steps or steps_per_execution(batch_size))
     return model
+
+
+def fit_arrays(model, x, y):
+    """What `fit` takes for a model: (x, y) for the MDN and the baseline; for the flow, which
+    draws its own targets (the velocity of a path from noise to y), ({"pose_2d", "pose_3d"}, None)."""
+    if model.model_config.kind == "flow":
+        return {"pose_2d": x, "pose_3d": y}, None
+    return x, y
 
 
 # ---- what happens after every epoch ------------------------------------------------------------
@@ -144,8 +161,9 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
           run_info=None):
     """Train a model on normalised arrays; returns (model, history list).
 
-    model_or_config: a PoseNetwork (uncompiled), a ModelConfig, a dict or a preset name; its
-    `miss_num` hides limb joints during training. x_train (N, 32), y_train (N, 48), x_val, y_val:
+    model_or_config: a PoseNetwork or FlowNetwork (uncompiled), a ModelConfig, a dict or a preset
+    name; its `miss_num` hides limb joints during training. A flow's learning rate follows a
+    cosine to 0 over `epochs` (resuming with more epochs stretches the rest of the cosine). x_train (N, 32), y_train (N, 48), x_val, y_val:
     normalised (see `mdnlib.dataset.prepare`); normalizer: their `Normalizer` (stored in the
     model; used to report validation MPJPE in mm). seed: initial weights, data order and hidden
     joints (seeded runs are bit-identical on CPUs). resume: go on from the backup in train_dir if
@@ -156,8 +174,8 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
     if x_val is not None:
         _check_arrays(x_val, y_val, "validation")
     folder = RunFolder(train_dir)
-    requested = (model_or_config.model_config if isinstance(model_or_config, models.PoseNetwork)
-                 else models.as_config(model_or_config))
+    given = isinstance(model_or_config, (models.PoseNetwork, models.FlowNetwork))
+    requested = model_or_config.model_config if given else models.as_config(model_or_config)
     settings = {"model": requested.to_dict(), "batch_size": batch_size, "seed": seed,
                 "learning_rate": learning_rate, "train_examples": len(x_train), **(run_info or {})}
     folder.lock()
@@ -168,10 +186,11 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         else:
             folder.clear_results()
         keras.utils.set_random_seed(seed)
-        model = (model_or_config if isinstance(model_or_config, models.PoseNetwork)
-                 else models.build_model(requested))
+        model = model_or_config if given else models.build_model(requested)
         model.set_normalizer(normalizer)
-        compile_model(model, learning_rate, steps=steps_per_execution(batch_size, len(x_train)))
+        cosine_steps = epochs * -(-len(x_train) // batch_size) if requested.kind == "flow" else None
+        compile_model(model, learning_rate, steps=steps_per_execution(batch_size, len(x_train)),
+                      cosine_steps=cosine_steps)
         _write_json(folder.run, {**settings, "epochs": epochs,
                                  "val_examples": 0 if x_val is None else len(x_val),
                                  "backend": keras.config.backend()})
@@ -180,7 +199,7 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         best_so_far = min((h[monitor] for h in history), default=None)
         standard = [
             StopOnNaN(folder),
-            EpochReport(x_train, y_train, x_val, y_val, normalizer),
+            EpochReport(x_train, y_train, *_validation_rows(requested, x_val, y_val), normalizer),
             keras.callbacks.BackupAndRestore(folder.backup, double_checkpoint=True, delete_checkpoint=False),
             keras.callbacks.ModelCheckpoint(folder.best, monitor=monitor, mode="min", save_best_only=True,
                                             initial_value_threshold=best_so_far),
@@ -188,8 +207,8 @@ def train(model_or_config, x_train, y_train, x_val, y_val, normalizer, train_dir
         ]
         if importlib.util.find_spec("tensorboard") is not None:
             standard.append(keras.callbacks.TensorBoard(folder.logs))
-        model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
-                  callbacks=[*standard, *callbacks])
+        model.fit(*fit_arrays(model, x_train, y_train), batch_size=batch_size, epochs=epochs, shuffle=True,
+                  verbose=verbose, callbacks=[*standard, *callbacks])
         models.save_model(model, folder.final, include_optimizer=False)
         return model, read_history(folder.root)
     finally:
@@ -200,20 +219,33 @@ def train_from_options(train_dir, data="synthetic", data_dir=None, use_sh=False,
                        dirichlet=True, baseline=False, config="course", num_kernels=None, epochs=None,
                        batch_size=None, learning_rate=None, width=None, blocks=None, dropout_rate=None,
                        max_norm=None, batch_norm=None, seed=0, source_2d=None, sigma_per_joint=False,
-                       cameras="rig"):
+                       cameras="rig", model="mdn"):
     """What `python -m mdnlib train` does: load a source, prepare it, train, save.
 
-    `config` is a preset ("paper" or "course", see `PRESET_TRAINING`); every other option
-    overrides one of its values; `source_2d` picks the h36m_npz source's 2D file; `cameras` films
-    the synthetic or cmu poses ("rig" or "varied", recorded in run.json for test and sample).
-    Returns (model, history).
+    `model`: "mdn", "baseline" (as `baseline=True`) or "flow". `config` is a preset ("paper" or
+    "course", see `PRESET_TRAINING`; the flow has one of its own, `models.FLOW` and
+    `FLOW_TRAINING`); every other option overrides one of its values; `source_2d` picks the
+    h36m_npz source's 2D file; `cameras` films the synthetic or cmu poses ("rig" or "varied",
+    recorded in run.json for test and sample). Returns (model, history).
     """
     if config not in PRESET_TRAINING:
         raise ValueError(f"unknown configuration {config!r}; choose from {sorted(PRESET_TRAINING)}")
+    kind = "baseline" if baseline else model
+    if kind not in models.KINDS:
+        raise ValueError(f"unknown model {model!r}; choose from {', '.join(models.KINDS)}")
+    if baseline and model != "mdn":
+        raise ValueError(f"--baseline and --model {model} disagree: give one of them")
+    if kind == "flow" and config != "course":
+        raise ValueError("the paper has no flow: --config paper applies to the MDN and the baseline; "
+                         "the flow has its own preset (leave --config out)")
+    if kind == "flow" and (miss_num or sigma_per_joint or not dirichlet or num_kernels):
+        raise ValueError("--miss_num, --sigma_per_joint, --no_dirichlet and --num_kernels are options of "
+                         "the MDN (and the baseline); the flow samples as many hypotheses as asked")
     check_writable(RunFolder(train_dir).run)          # before the data are loaded
-    preset = PRESET_TRAINING[config]
-    model_config = models.PRESETS[config].replace(
-        kind="baseline" if baseline else "mdn", num_kernels=num_kernels, width=width, blocks=blocks,
+    preset = FLOW_TRAINING if kind == "flow" else PRESET_TRAINING[config]
+    base = models.FLOW if kind == "flow" else models.PRESETS[config]
+    model_config = base.replace(
+        kind=kind, num_kernels=num_kernels, width=width, blocks=blocks,
         dropout=dropout_rate, max_norm=max_norm, batch_norm=batch_norm, miss_num=miss_num,
         miss_up_to=miss_up_to, sigma_per_joint=sigma_per_joint,
         dirichlet_beta=None if dirichlet else 1.0)
@@ -261,6 +293,15 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
 
 
 # ---- helpers -----------------------------------------------------------------------------------
+
+def _validation_rows(config, x_val, y_val):
+    """The validation examples reported after every epoch: all of them, or for a flow, whose
+    validation samples poses, `FLOW_VALIDATION_EXAMPLES` spread evenly over them."""
+    if x_val is None or config.kind != "flow" or len(x_val) <= FLOW_VALIDATION_EXAMPLES:
+        return x_val, y_val
+    rows = np.linspace(0, len(x_val) - 1, FLOW_VALIDATION_EXAMPLES).astype(int)
+    return x_val[rows], y_val[rows]
+
 
 def _check_arrays(x, y, what):
     x_shape, y_shape = np.shape(x), np.shape(y)
