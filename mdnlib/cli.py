@@ -127,7 +127,11 @@ def build_parser():
     _option(test, "--miss_num", type=int, choices=(0, 1, 2), default=0,
             help="limb joints hidden in every test example (default 0)")
     _option(test, "--json", metavar="FILE", type=Path, help="also write the results as JSON")
-    _option(test, "--seed", type=int, default=0, help="seed of the hidden-joint draw (default 0)")
+    _option(test, "--seed", type=int, default=0,
+            help="seed of the hidden-joint draw, and of a flow's test frames and samples (default 0)")
+    _option(test, "--frames", type=int, metavar="N",
+            help="a flow model: random test frames to sample (default 4000: sampling 200 poses per frame "
+                 "is slow); 0 for all")
 
     sample = _command(commands, "sample", run_sample,
                       "figures of random test frames: 2D input, ground truth, the M hypotheses")
@@ -147,7 +151,12 @@ def build_parser():
             help="your camera's focal lengths and principal point in pixels: the poses are mapped "
                  "into the pixels of the camera the model knows")
     _option(predict, "--output", metavar="OUT.npz", type=Path, required=True,
-            help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm (per joint: (N, M, 17))")
+            help="npz written with hypotheses (N, M, 17, 3) mm, weights (N, M), sigmas (N, M) mm (per joint: "
+                 "(N, M, 17); a flow's samples have none)")
+    _option(predict, "--num_hypotheses", type=int, metavar="M",
+            help="a flow model: how many 3D poses to sample per 2D pose (default 50); an MDN or the "
+                 "baseline always gives its own number")
+    _option(predict, "--seed", type=int, default=0, help="a flow model: seed of its noise (default 0)")
 
     download = _command(commands, "download", run_download,
                         "fetch more real data: CMU motion capture subjects (mdnlib.download)")
@@ -212,8 +221,9 @@ def run_test(args):
     model = inference.load_trained(args.load_dir)
     prepared = evaluation.load_test_split(model, args.data, args.data_dir, args.use_sh, args.source_2d,
                                           run=inference.training_run(args.load_dir), cameras=args.cameras)
+    frames = evaluation.FLOW_FRAMES if args.frames is None else (args.frames or None)
     results = evaluation.evaluate(model, prepared, procrustes=args.procrustes,
-                                  miss_num=args.miss_num, seed=args.seed)
+                                  miss_num=args.miss_num, seed=args.seed, frames=frames)
     print(evaluation.format_results(results))
     if args.json:
         with atomic_path(args.json) as temporary:
@@ -248,7 +258,7 @@ def run_predict(args):
     model = inference.load_trained(args.load_dir)
     with warnings.catch_warnings():   # read_poses_2d has said it, naming the file
         warnings.simplefilter("ignore", inference.TinyPoseWarning)
-        result = inference.predict_poses(model, poses_2d)
+        result = inference.predict_poses(model, poses_2d, num_hypotheses=args.num_hypotheses, seed=args.seed)
     inference.save_hypotheses(result, args.output)
     print(f"wrote {args.output}")
 

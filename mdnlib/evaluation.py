@@ -69,6 +69,8 @@ def evaluate(model, prepared, procrustes=False, miss_num=0, seed=0, batch_size=4
     if not prepared.normalizer.same_as(normalizer):
         raise ValueError(f"the {prepared.source} data were normalised with other statistics than the "
                          "model's: prepare them with normalizer=inference.model_normalizer(model)")
+    if frames is not None and frames < 1:
+        raise ValueError(f"frames: how many test frames a flow samples, at least 1 (None: all), got {frames}")
     x = dataset.mask_missing_joints(prepared.test_2d, miss_num, np.random.default_rng(seed))
     results = {"data": prepared.source, "miss_num": int(miss_num)}
     actions = prepared.test_info["action"]
@@ -208,6 +210,8 @@ def action_table(errors, actions):
 
 def format_results(results):
     """The `test` command's printout: the per-action table, then the other figures."""
+    if results.get("kind") == "flow":
+        return _format_sample_results(results)
     m = results["num_kernels"]
     columns = {"P1 (mm)": results["p1"]["per_action"]}
     if "p2" in results:
@@ -229,9 +233,32 @@ def format_results(results):
     ])
 
 
+def _format_sample_results(results):
+    """`format_results` for a flow: its samples' figures."""
+    m = results["num_kernels"]
+    columns = {"P1 (mm)": results["p1"]["per_action"]}
+    if "p2" in results:
+        columns["P2 (mm)"] = results["p2"]["per_action"]
+    heading = f"best of {m} samples, {results['frames']} random test frames"
+    if "data" in results:
+        heading += f" of {results['data']}"
+    if results.get("miss_num"):
+        heading += f", {results['miss_num']} limb joints hidden per frame"
+    best_of = "   ".join(f"{k}: {v:.1f}" for k, v in results["best_of"].items())
+    return "\n".join([
+        heading,
+        metrics.format_table(columns),
+        f"best of M samples P1 (mm), M = {best_of}",
+        f"one sample P1: {results['most_likely_p1']['average']:.1f} mm   "
+        f"mean of {m} samples P1: {results['mixture_mean_p1']['average']:.1f} mm   "
+        f"calibration ECE of the samples: {results['calibration_ece']:.3f}",
+    ])
+
+
 def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
     """The original `--sample`: for `num` random test frames, a PNG of the 2D input, the ground
-    truth and the M hypotheses. Returns the paths written."""
+    truth and the M hypotheses (a flow's: `inference.FLOW_HYPOTHESES` samples as one cloud,
+    `viz.plot_samples`). Returns the paths written."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     count = len(prepared.test_2d)
@@ -242,9 +269,12 @@ def save_sample_figures(model, prepared, out_dir, num=20, seed=0):
     paths = []
     for i, k in enumerate(frames):
         subject, sequence, camera, frame = (info[key][k] for key in ("subject", "sequence", "camera", "frame"))
-        fig = viz.plot_hypotheses(poses_2d[i], prepared.test_3d_mm[k], result.hypotheses[i],
-                                  result.weights[i], sigmas=result.sigmas[i],
-                                  title=f"{subject} {sequence}, camera {camera}, frame {frame}")
+        title = f"{subject} {sequence}, camera {camera}, frame {frame}"
+        if result.sigmas is None:
+            fig = viz.plot_samples(poses_2d[i], prepared.test_3d_mm[k], result.hypotheses[i], title=title)
+        else:
+            fig = viz.plot_hypotheses(poses_2d[i], prepared.test_3d_mm[k], result.hypotheses[i],
+                                      result.weights[i], sigmas=result.sigmas[i], title=title)
         path = out_dir / f"sample_{i:02d}_{subject}_{sequence}_{camera}_{frame}.png".replace(" ", "_")
         fig.savefig(path, dpi=80)
         plt.close(fig)

@@ -293,6 +293,33 @@ def plot_hypotheses(pose_2d, gt_3d, hypotheses, weights, sigmas=None, frame="cam
     return fig
 
 
+def plot_samples(pose_2d, gt_3d, samples, frame="camera", title=None):
+    """A sampler's `sample` figure (notebook 08): the 2D input, then the S samples (S, 17, 3) mm as
+    one faint cloud with their mean thick, from the front and from the side (where the depth
+    ambiguity shows), the ground truth (17, 3) mm dashed black when given."""
+    samples = np.asarray(samples, dtype=float)
+    if samples.ndim != 3 or samples.shape[1:] != (17, 3):
+        raise ValueError(f"samples must be (S, 17, 3) mm, got {samples.shape}")
+    fig = plt.figure(figsize=(11, 4.3))
+    ax = fig.add_subplot(1, 3, 1)
+    draw_skeleton_2d(ax, pose_2d, title="2D input")
+    bounds = samples.reshape(-1, 3) if gt_3d is None else np.concatenate([samples.reshape(-1, 3), gt_3d])
+    mean = samples.mean(axis=0)
+    for col, (view, seen) in enumerate((("camera", "as the camera sees them"), ("side", "from the side")), 2):
+        ax = fig.add_subplot(1, 3, col, projection="3d")
+        cloud = np.concatenate([skeleton_polyline(pose, frame) for pose in samples], axis=1)
+        ax.plot(*cloud, color=hypothesis_color(0), lw=0.8, alpha=max(0.05, min(0.5, 5.0 / len(samples))))
+        ax.plot(*skeleton_polyline(mean, frame), color=hypothesis_color(0), lw=2.5, label=f"mean of {len(samples)} samples")
+        if gt_3d is not None:
+            ax.plot(*skeleton_polyline(gt_3d, frame), "k--", lw=1.2, label="ground truth")
+        set_axes_equal(ax, bounds, frame)
+        style_axes_3d(ax, frame, view=view)
+        ax.set_title(f"{len(samples)} samples, {seen}", fontsize="small")
+    ax.legend(fontsize="x-small", loc="upper right")
+    _fit_3d_panels(fig, fig.axes[1:], title)
+    return fig
+
+
 def _fit_3d_panels(fig, axes_3d, title):
     """Lay out a grid of panels whose `axes_3d` are 3D, with an optional suptitle."""
     for ax in axes_3d:
