@@ -439,3 +439,35 @@ def single_flips_in_generator_ranges(pose, tolerance=1.0):
     inside = limbs_in_generator_ranges(flip_bones(pose, masks), tolerance)
     limb_of = {j: limb for limb in LIMB_ANGLES for j in skeleton.LIMB_CHAINS[limb]}
     return np.array([inside[limb_of[j]][k] for k, j in enumerate(joints)])
+
+
+# ---- notebook 08: the exact answers of Bishop's problem, to judge a sampler ----------------------
+
+def bishop_conditional(x, rng=None, noise=0.1):
+    """One exact draw of y given each x (n,) of Bishop's problem (notebook 08): y uniform on [0, 1],
+    kept where |x - bishop_curve(y)| <= noise (rejection sampling), as `bishop_data` makes the
+    pairs. Returns (n,); an x that no y in [0, 1] reaches raises a ValueError."""
+    x = np.asarray(x, dtype=float)
+    if np.any((x < bishop_curve(0.0) - noise) | (x > bishop_curve(1.0) + noise)):
+        raise ValueError(f"x must lie in [{-noise}, {1 + noise}], where Bishop's data have answers")
+    rng = np.random.default_rng(rng)
+    y, todo = np.full(x.shape, np.nan), np.arange(x.size)
+    while todo.size:
+        candidates = rng.uniform(0.0, 1.0, todo.size)
+        kept = np.abs(x.flat[todo] - bishop_curve(candidates)) <= noise
+        y.flat[todo[kept]] = candidates[kept]
+        todo = todo[~kept]
+    return y
+
+
+def conditional_distance(x, samples, reference, bins=20):
+    """How far samples of y given x lie from reference draws, both (n,) for the same inputs x (n,)
+    (notebook 08): the inputs are cut into `bins` groups of neighbouring x, and the 1-D Wasserstein
+    distance between the samples and the reference of each group (the mean gap between their
+    sorted values) is averaged over the groups; in y's units, 0 for identical distributions up to
+    the noise of finite samples."""
+    x, samples, reference = (np.asarray(v, dtype=float) for v in (x, samples, reference))
+    if not x.shape == samples.shape == reference.shape or x.ndim != 1:
+        raise ValueError(f"x, samples and reference must be (n,) each, got {x.shape}, {samples.shape}, {reference.shape}")
+    groups = np.array_split(np.argsort(x, kind="stable"), bins)
+    return float(np.mean([np.mean(np.abs(np.sort(samples[g]) - np.sort(reference[g]))) for g in groups]))

@@ -3,7 +3,7 @@ calls the mdnlib reference it compares with, unless the teacher allows it (MDNLI
 import numpy as np
 import pytest
 
-from mdnlib import camera, checks, dataset, hypotheses, losses, metrics, toy
+from mdnlib import camera, checks, dataset, hypotheses, losses, metrics, models, toy
 from mdnlib.checks import helpers
 
 
@@ -57,6 +57,9 @@ DELEGATING = {
                            "mdnlib.hypotheses.depth_spread"),
     "check_choose_multiview": (lambda world_hyps: hypotheses.choose_multiview(world_hyps),
                                "mdnlib.hypotheses.choose_multiview"),
+    "check_flow_path": (lambda noise, pose, t: models.flow_path(noise, pose, t), "mdnlib.models.flow_path"),
+    "check_heun_step": (lambda velocity, pose, t, dt: models.heun_step(velocity, pose, t, dt),
+                        "mdnlib.models.heun_step"),
 }
 # These two exercises have no single mdnlib function to copy: 03 builds on toy.bone_candidates.
 NOT_WATCHED = {"check_averaged_bone_length", "check_sigma_activation"}

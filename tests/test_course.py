@@ -157,7 +157,7 @@ def test_notebooks_by_number_or_name_and_clear_errors(tmp_path, capsys):
                                                                         "04_mdn_from_scratch.ipynb"]
     assert course.main(["student", "--out", str(tmp_path), "0"]) == 1
     err = capsys.readouterr().err
-    assert "'0' names 8 notebooks" in err and "01_inverse_problem" in err
+    assert "'0' names 9 notebooks" in err and "01_inverse_problem" in err
     assert course.main(["student", "--out", str(tmp_path), "nowhere.ipynb"]) == 1
     assert "nowhere.ipynb: no such notebook" in capsys.readouterr().err
 

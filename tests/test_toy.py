@@ -1,5 +1,6 @@
 """The toy problems: bone flips keep the projection and the bone lengths; Bishop's data; mixtures."""
 import numpy as np
+import pytest
 
 from mdnlib import skeleton, toy
 
@@ -135,3 +136,20 @@ def test_flips_that_bend_a_joint_backwards_are_outside_the_generator():
     assert flips["LElbow"]          # the upper arm swings from forward to backward: fine
     backward_knee = toy.flip_bones(pose, [skeleton.joint_index("RFoot")])
     assert abs(toy.limb_angles(backward_knee)["hip_rot_r"]) > 150
+
+
+def test_bishop_conditional_draws_exact_answers_and_the_distance_tells_them_apart():
+    """Notebook 08 judges its samplers by these: exact answers of y given x, and a distance."""
+    x = np.random.default_rng(0).uniform(-0.1, 1.1, 3000)
+    exact = toy.bishop_conditional(x, rng=1)
+    assert exact.shape == x.shape and np.all((exact >= 0) & (exact <= 1))
+    assert np.all(np.abs(x - toy.bishop_curve(exact)) <= 0.1)
+    middle = np.abs(x - 0.5) < 0.05                      # three branches there: all of them drawn
+    assert set(np.digitize(exact[middle], [0.35, 0.65])) == {0, 1, 2}
+    again = toy.bishop_conditional(x, rng=2)
+    averaged = np.interp(x, np.sort(x), np.convolve(exact[np.argsort(x)], np.ones(51) / 51, mode="same"))
+    assert toy.conditional_distance(x, again, exact) < 0.03 < 0.05 < toy.conditional_distance(x, averaged, exact)
+    with pytest.raises(ValueError, match="x must lie in"):
+        toy.bishop_conditional([1.5])
+    with pytest.raises(ValueError, match=r"\(n,\) each"):
+        toy.conditional_distance(x, exact[:10], exact)

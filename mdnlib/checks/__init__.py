@@ -1,4 +1,4 @@
-"""Exercise checks of notebooks 01-07: call the learner's function, compare with mdnlib.
+"""Exercise checks of notebooks 01-08: call the learner's function, compare with mdnlib.
 
 Each `check_*` takes the learner's function, runs it on fixed inputs, compares the result with
 the reference in `mdnlib` and either prints one line starting with "passed" or raises an
@@ -9,7 +9,7 @@ so that a notebook and nbgrader's feedback show the message rather than mdnlib's
 An answer that calls the reference it is compared with (listed below) fails: the check could
 not tell whether the learner can write it. A teacher can allow that with the environment
 variable MDNLIB_ALLOW_REFERENCE=1 (`helpers.ALLOW_REFERENCE_ENV`). Notebooks call
-`checks.check_*`; each check lives in the module of its notebook (`nb01` ... `nb07`), and what
+`checks.check_*`; each check lives in the module of its notebook (`nb01` ... `nb08`), and what
 they share in `helpers`.
 
 | check | notebook | reference |
@@ -30,6 +30,8 @@ they share in `helpers`.
 | `check_calibration_ece` | 06 | `mdnlib.metrics.coverage`, `expected_calibration_error` |
 | `check_depth_spread` | 07 | `mdnlib.hypotheses.depth_spread` |
 | `check_choose_multiview` | 07 | `mdnlib.hypotheses.choose_multiview` |
+| `check_flow_path` | 08 | `mdnlib.models.flow_path` |
+| `check_heun_step` | 08 | `mdnlib.models.heun_step` |
 """
 from mdnlib.checks.nb01 import check_bone_candidates, check_project
 from mdnlib.checks.nb02 import check_root_centre, check_zscore
@@ -38,6 +40,7 @@ from mdnlib.checks.nb04 import check_logsumexp_nll, check_sample_mixture, check_
 from mdnlib.checks.nb05 import check_kernels_in_use, check_mixture_head
 from mdnlib.checks.nb06 import check_best_and_most_likely, check_calibration_ece, check_procrustes
 from mdnlib.checks.nb07 import check_choose_multiview, check_depth_spread
+from mdnlib.checks.nb08 import check_flow_path, check_heun_step
 
 __all__ = [
     "check_project", "check_bone_candidates",
@@ -47,4 +50,5 @@ __all__ = [
     "check_mixture_head", "check_kernels_in_use",
     "check_procrustes", "check_best_and_most_likely", "check_calibration_ece",
     "check_depth_spread", "check_choose_multiview",
+    "check_flow_path", "check_heun_step",
 ]
