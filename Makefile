@@ -27,8 +27,8 @@ lab: $(STAMP) $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_overview.ipynb
 
 # Every test on TensorFlow (the default backend), then the model, training, resume, inference
-# and evaluation tests again on JAX
-JAX_TESTS := tests/test_models.py tests/test_train.py tests/test_inference.py tests/test_evaluation.py
+# and evaluation tests, and the flow's, again on JAX
+JAX_TESTS := tests/test_models.py tests/test_train.py tests/test_inference.py tests/test_evaluation.py tests/test_flow.py
 test: $(STAMP)
 	MDNLIB_QUICK=1 $(PY) -m pytest tests
 	MDNLIB_QUICK=1 KERAS_BACKEND=jax $(PY) -m pytest $(JAX_TESTS)

@@ -146,8 +146,8 @@ def predict_normalized(model, x, batch_size=4096, num_hypotheses=None, seed=0):
     is refused.
     """
     if model.model_config.kind == "flow":
-        samples = models.sample_flow(model, x, num_hypotheses or FLOW_HYPOTHESES, seed=seed,
-                                     batch_size=2 * batch_size)
+        count = FLOW_HYPOTHESES if num_hypotheses is None else num_hypotheses   # 0 is refused, not 50
+        samples = models.sample_flow(model, x, count, seed=seed, batch_size=2 * batch_size)
         return hypotheses_from_samples(samples, model_normalizer(model))
     if num_hypotheses is not None:
         raise ValueError(f"a {model.model_config.kind} model always gives {model.model_config.kernels} "

@@ -96,3 +96,25 @@ def test_depth_uncertainty_adds_the_kernels_own_variance():
     assert result[0, 3] == pytest.approx(np.sqrt(20.0 ** 2 + 30.0 ** 2))
     assert result[0, 2] == pytest.approx(30.0)
     assert result[0, 1] == 0.0
+
+
+def test_the_weight_on_flipped_limbs_finds_each_single_flip():
+    pose = toy.example_pose()                  # camera frame: the rays from the camera matter
+    joints = hypotheses.LIMB_JOINT_INDICES
+    gaps, possible, flipped_depth = hypotheses.limb_flips(np.stack([pose] * 8))
+    assert gaps.shape == possible.shape == flipped_depth.shape == (8, 8)
+    np.testing.assert_allclose(gaps[0], toy.flip_gaps(pose)[joints])
+    np.testing.assert_array_equal(possible[0], toy.single_flips_in_generator_ranges(pose))
+    flipped = np.stack([toy.flip_bones(pose, [joint]) for joint in joints])          # pose k: limb bone k flipped
+    np.testing.assert_allclose(np.diagonal(hypotheses.bone_vectors(flipped)[:, joints, 2]), flipped_depth[0])
+    # hypotheses (root-relative): the flipped pose with weight 1, the truth with weight 3
+    hyps = np.stack([flipped, np.stack([pose] * 8)], axis=1) - pose[0]
+    share = hypotheses.weight_on_flipped(hyps, np.tile([1.0, 3.0], (8, 1)), np.stack([pose] * 8))
+    np.testing.assert_allclose(share, 0.25 * np.eye(8), atol=1e-12)
+    np.testing.assert_allclose(hypotheses.weight_on_flipped(hyps, np.ones((8, 2)), np.stack([pose] * 8),
+                                                            flipped_depth=flipped_depth), 0.5 * np.eye(8))
+    truth_only = hypotheses.weight_on_flipped(hyps[:, 1:], np.ones((8, 1)), np.stack([pose] * 8), flipped_depth)
+    assert np.all(truth_only == 0.0)
+    # where both solutions coincide, the truth does not lie nearer the flipped one
+    true_depth = hypotheses.bone_vectors(np.stack([pose] * 8))[:, joints, 2]
+    assert np.all(hypotheses.weight_on_flipped(hyps[:, 1:], np.ones((8, 1)), np.stack([pose] * 8), true_depth) == 0.0)

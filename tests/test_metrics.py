@@ -163,3 +163,30 @@ def test_rank_correlation_is_the_correlation_of_ranks_with_ties_shared():
         metrics.rank_correlation([1, 2, 3], [1, 2])
     with pytest.raises(ValueError, match="finite"):
         metrics.rank_correlation([1, 2, np.nan], [1, 2, 3])
+
+
+def test_sample_coverage_by_hand():
+    # one frame, a fixed root and one joint whose 4 samples lie 3, 1, 1, 3 from their mean; the
+    # truth 2 away ranks above 2 of them: u = (2 + 0.5) / (4 + 1) = 0.5
+    samples = np.zeros((1, 4, 2, 3))
+    samples[0, :, 1, 0] = [-3.0, -1.0, 1.0, 3.0]
+    target = np.zeros((1, 2, 3))
+    target[0, 1, 0] = 2.0
+    assert list(metrics.sample_coverage(samples, target, levels=[0.45, 0.5, 0.55])) == [0.0, 1.0, 1.0]
+    # at the centre it ranks first (u = 0.1), beyond every sample last (u = 0.9)
+    assert list(metrics.sample_coverage(samples, np.zeros((1, 2, 3)), levels=[0.05, 0.1, 0.9])) == [0.0, 1.0, 1.0]
+    assert list(metrics.sample_coverage(samples, target * 10, levels=[0.1, 0.85, 0.9])) == [0.0, 0.0, 1.0]
+    with pytest.raises(ValueError, match=r"expected samples \(N, S, J, 3\) and target \(N, J, 3\)"):
+        metrics.sample_coverage(samples, target[:, :1])
+
+
+def test_sample_coverage_of_a_truth_that_is_one_more_sample():
+    rng = np.random.default_rng(3)
+    draws = rng.normal(size=(400, 100, 6, 3)) * rng.uniform(1, 50, size=(400, 1, 6, 1))
+    draws[:, :, 0] = 0.0                        # a joint that never moves (the root) is left out
+    observed = metrics.sample_coverage(draws[:, 1:], draws[:, 0])
+    assert np.allclose(observed, metrics.CALIBRATION_LEVELS, atol=0.03)
+    assert np.array_equal(observed, metrics.sample_coverage(draws[:, 1:, 1:], draws[:, 0, 1:]))
+    narrow = metrics.sample_coverage(draws[:, 1:] / 3, draws[:, 0])
+    assert np.all(narrow < metrics.CALIBRATION_LEVELS)                 # a too confident sampler under-covers
+    assert metrics.expected_calibration_error(narrow) > 0.3
