@@ -101,7 +101,7 @@ def evaluate_samples(samples, gt_mm, actions, procrustes=False, best_of=FLOW_BES
     """
     samples = np.asarray(samples, dtype=np.float64)
     if samples.shape[1] < max(best_of, default=0) or samples.shape[1] < hypotheses:
-        raise ValueError(f"{max(*best_of, hypotheses)} samples per frame needed, got {samples.shape[1]}")
+        raise ValueError(f"{max((*best_of, hypotheses))} samples per frame needed, got {samples.shape[1]}")
     actions = np.full(len(gt_mm), "all") if actions is None else actions
     first = samples[:, :hypotheses]
     errors = hypothesis_errors(first, np.ones(first.shape[:2]), gt_mm, procrustes)
