@@ -46,7 +46,7 @@ NBGRADER_CONFIG = """\
 c = get_config()
 c.CourseDirectory.course_id = "mdn-course"
 # Seconds per cell (nbgrader's default: 30). No cell needs nearly that long: it is a margin for
-# slow or busy machines and for notebooks 05-07, whose cells load or train models.
+# slow or busy machines and for notebooks 05-08, whose cells load or train models.
 c.Execute.timeout = 900
 # For `nbgrader zip_collect ASSIGNMENT` (zip files in downloaded/ASSIGNMENT/archive/): uncomment
 # when the zip holds files named STUDENTID_NOTEBOOK.ipynb, e.g. alice_01_inverse_problem.ipynb
