@@ -1,6 +1,6 @@
 """The generative lifter against the paper's MDN (issue 20), on the same random test views.
 
-    KERAS_BACKEND=jax OMP_NUM_THREADS=1 .venv/bin/python bench/flow.py [--views 2000] [--cmu_dir DIR]
+    KERAS_BACKEND=jax .venv/bin/python bench/flow.py [--views 2000] [--cmu_dir DIR] [--steps N --rho R]
 
 For the pretrained `flow` (200 samples per view; its first 5 / 50 stand for 5 / 50 hypotheses)
 and `mdn` (5 kernels), on the synthetic test split (S9, S11) and on real CMU poses (subjects
@@ -15,6 +15,7 @@ and `mdn` (5 kernels), on the synthetic test split (S9, S11) and on real CMU pos
   the generator can make (`hypotheses.limb_flips`) and flips it cannot;
 - calibration: ECE of the samples (`metrics.sample_coverage`) and of the MDN's heaviest kernel;
 - speed: `inference.predict_poses` of 50 samples for 4,000 poses, samples per second.
+--steps and --rho choose the sampler's time grid (`models.sampler_times`; default the library's).
 Prints Markdown tables (bench/README.md, "Generative lifter").
 """
 import argparse
@@ -53,13 +54,19 @@ def figures(result, gt, gt_cam, flips):
             "possible_views": int((far & possible).sum()), "impossible_views": int((far & ~possible).sum())}
 
 
-def study(name, prepared, train, train_features, mdn, flow, views, seed):
+def draw_samples(flow, x, count, seed, grid):
+    """Hypotheses of `count` samples per normalised input, on the sampler grid (steps, rho)."""
+    samples = models.sample_flow(flow, x, count, seed=seed, steps=grid[0], rho=grid[1])
+    return inference.hypotheses_from_samples(samples, flow.normalizer)
+
+
+def study(name, prepared, train, train_features, mdn, flow, views, seed, grid):
     start = time.perf_counter()
     x, gt, gt_cam = sample(prepared, views, seed)
     flips = hypotheses.limb_flips(gt_cam)
     data = np.median(data_spreads(x, gt, train, train_features)[0]["own limb"][10]["spread"], axis=0)
     kernels = inference.predict_normalized(mdn, x)
-    samples = inference.predict_normalized(flow, x, num_hypotheses=200, seed=seed)
+    samples = draw_samples(flow, x, 200, seed, grid)
     rows = {"MDN, 5 kernels": figures(kernels, gt, gt_cam, flips)}
     for m in (5, 50, 200):
         subset = inference.Hypotheses(samples.hypotheses[:, :m], np.full((len(x), m), 1.0 / m), None)
@@ -87,13 +94,14 @@ def _rows(prepared, views, seed):
     return np.sort(np.random.default_rng(seed).choice(len(prepared.test_2d), views, replace=False))
 
 
-def speed(flow, prepared):
-    """Seconds and samples per second of `predict_poses` with 50 samples for 4,000 poses (pixels in,
-    mm out), after one warm-up call that compiles the sampler."""
+def speed(flow, prepared, grid):
+    """Seconds and samples per second of 50 samples for 4,000 poses (what `predict_poses` does:
+    pixels in, mm out), after one warm-up call that compiles the sampler."""
     poses_2d = prepared.normalizer.denormalize_2d(prepared.test_2d[:SPEED_POSES]).reshape(-1, 16, 2)
-    inference.predict_poses(flow, poses_2d[:10], num_hypotheses=SPEED_SAMPLES)
+    draw_samples(flow, flow.normalizer.normalize_2d(poses_2d[:10]), SPEED_SAMPLES, 0, grid)
     start = time.perf_counter()
-    inference.predict_poses(flow, poses_2d, num_hypotheses=SPEED_SAMPLES)
+    inference.check_poses_2d(poses_2d)
+    draw_samples(flow, flow.normalizer.normalize_2d(poses_2d), SPEED_SAMPLES, 0, grid)
     seconds = time.perf_counter() - start
     print(f"\npredict_poses, {SPEED_SAMPLES} samples for {SPEED_POSES:,} poses: {seconds:.1f} s, "
           f"{SPEED_POSES * SPEED_SAMPLES / seconds:,.0f} samples/s")
@@ -103,22 +111,26 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--views", type=int, default=2000, help="test views per test set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, default=models.SAMPLER_STEPS, help="sampler steps (default %(default)s)")
+    parser.add_argument("--rho", type=float, default=models.SAMPLER_RHO, help="sampler time grid (default %(default)s)")
     parser.add_argument("--cmu_dir", default=str(config.cmu_dir()),
                         help="CMU ASF/AMC folder, one sub-folder per subject (default: %(default)s)")
     args = parser.parse_args()
     start = time.perf_counter()
     print(f"{time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, {os.cpu_count()} cores, load "
-          f"{os.getloadavg()[0]:.1f}, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}")
+          f"{os.getloadavg()[0]:.1f}, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}, "
+          f"sampler: {args.steps} steps, rho {args.rho}")
     mdn, flow = (inference.load_trained(inference.find_pretrained(name)) for name in ("mdn", "flow"))
     if not inference.model_normalizer(mdn).same_as(inference.model_normalizer(flow)):
         raise SystemExit("the MDN and the flow were trained with different normalisation statistics")
     synthetic = evaluation.load_test_split(mdn, "synthetic")
     train_features = limb_features(synthetic.normalizer.denormalize_2d(synthetic.train_2d))
-    speed(flow, synthetic)
-    study("Synthetic test split (S9, S11)", synthetic, synthetic, train_features, mdn, flow, args.views, args.seed)
+    grid = (args.steps, args.rho)
+    speed(flow, synthetic, grid)
+    study("Synthetic test split (S9, S11)", synthetic, synthetic, train_features, mdn, flow, args.views, args.seed, grid)
     if Path(args.cmu_dir).is_dir():
         cmu = dataset.prepare(load_source("cmu", args.cmu_dir), normalizer=inference.model_normalizer(mdn))
-        study(f"CMU ({args.cmu_dir})", cmu, synthetic, train_features, mdn, flow, args.views, args.seed)
+        study(f"CMU ({args.cmu_dir})", cmu, synthetic, train_features, mdn, flow, args.views, args.seed, grid)
     print(f"\n{time.perf_counter() - start:.0f} s in all")
 
 

@@ -458,19 +458,30 @@ def heun_step(velocity, pose, t, dt, last=False):
     return pose + dt * slope
 
 
-SAMPLER_STEPS = 8    # Heun steps from noise to pose (15 velocity evaluations)
-_SAMPLERS = weakref.WeakKeyDictionary()   # FlowNetwork -> {steps: its compiled sampler}
+SAMPLER_STEPS = 6    # Heun steps from noise to pose (11 velocity evaluations)
+SAMPLER_RHO = 2.0    # time grid t_i = 1 - (1 - i / steps)^rho: shorter steps near the end
+_SAMPLERS = weakref.WeakKeyDictionary()   # FlowNetwork -> {(steps, rho): its compiled sampler}
 
 
-def flow_sampler(model, steps=SAMPLER_STEPS):
+def sampler_times(steps=SAMPLER_STEPS, rho=SAMPLER_RHO):
+    """The sampler's time grid, steps + 1 times from 0 to 1: t_i = 1 - (1 - i / steps)^rho. With
+    rho = 1 the steps are equal; with rho > 1 they shrink towards t = 1, where the velocity field
+    turns sharply towards the answer it has chosen (it points at the mean answer of the paths
+    through the current point, and that mean changes fastest at the end). Equal steps cut those
+    turns short and pull the samples towards their mean (bench/README.md, "Generative lifter")."""
+    if int(steps) < 1 or not float(rho) >= 1.0:
+        raise ValueError(f"the sampler needs at least 1 step and rho >= 1, got steps {steps}, rho {rho}")
+    return 1.0 - (1.0 - np.linspace(0.0, 1.0, int(steps) + 1)) ** float(rho)
+
+
+def flow_sampler(model, steps=SAMPLER_STEPS, rho=SAMPLER_RHO):
     """A Keras model (pose_2d (B, 32), noise (B, 48)) -> pose (B, 48), normalised: Heun's method
-    (the trapezoid rule, exact on straight paths) from t = 0 to 1 in `steps` equal steps, the last
-    one a plain Euler step (Karras et al. 2022). Made once per model and number of steps, so that
+    (the trapezoid rule, exact on straight paths) from t = 0 to 1 over `sampler_times(steps, rho)`,
+    the last step a plain Euler step (Karras et al. 2022). Made once per model and grid, so that
     `predict` compiles the whole integration into one function."""
     cached = _SAMPLERS.setdefault(model, {})
-    if steps not in cached:
-        if int(steps) < 1:
-            raise ValueError(f"the sampler needs at least 1 step, got {steps}")
+    if (steps, rho) not in cached:
+        times = sampler_times(steps, rho)
         pose_2d = keras.Input((INPUT_DIM,), name="pose_2d")
         pose = noise = keras.Input((OUTPUT_DIM,), name="noise")
         one = ops.ones_like(pose_2d[:, :1])
@@ -479,15 +490,16 @@ def flow_sampler(model, steps=SAMPLER_STEPS):
             return model.velocity([pose_2d, pose_t, one * t])
 
         for i in range(steps):
-            pose = heun_step(velocity, pose, i / steps, 1.0 / steps, last=i == steps - 1)
-        cached[steps] = keras.Model([pose_2d, noise], pose, name=f"flow_sampler_{steps}_steps")
-    return cached[steps]
+            pose = heun_step(velocity, pose, float(times[i]), float(times[i + 1] - times[i]), last=i == steps - 1)
+        cached[steps, rho] = keras.Model([pose_2d, noise], pose, name=f"flow_sampler_{steps}_steps")
+    return cached[steps, rho]
 
 
-def sample_flow(model, x, num_samples, seed=0, steps=SAMPLER_STEPS, batch_size=8192):
+def sample_flow(model, x, num_samples, seed=0, steps=SAMPLER_STEPS, rho=SAMPLER_RHO, batch_size=8192):
     """`num_samples` 3D poses (N, S, 48), normalised, for normalised 2D inputs x (N, 32): each from
     its own noise vector, drawn with NumPy from `seed` (the same seed gives the same samples, and
-    nearby inputs with the same seed give nearby samples: the pose editor's poses move smoothly)."""
+    nearby inputs with the same seed give nearby samples: the pose editor's poses move smoothly).
+    `steps` and `rho`: the sampler's time grid (`sampler_times`)."""
     x = _check_inputs(x)
     if int(num_samples) < 1:
         raise ValueError(f"num_samples must be at least 1, got {num_samples}")
@@ -495,7 +507,7 @@ def sample_flow(model, x, num_samples, seed=0, steps=SAMPLER_STEPS, batch_size=8
     if len(x) == 0:
         return np.zeros((0, num_samples, OUTPUT_DIM), np.float32)
     conditions = np.repeat(x, num_samples, axis=0)
-    sampler = flow_sampler(model, steps)
+    sampler = flow_sampler(model, steps, rho)
     if len(conditions) <= batch_size:     # one batch (the pose editor): no predict loop
         poses = sampler.predict_on_batch([conditions, noise])
     else:

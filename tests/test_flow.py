@@ -182,12 +182,22 @@ def test_the_compiled_sampler_integrates_heun_then_one_euler_step():
     b, c = rng.normal(size=(2, 48)).astype(np.float32)
     set_linear_field(model, b, c)
     x = X[:3]
-    for steps in (1, 3):
-        samples = models.sample_flow(model, x, 4, seed=7, steps=steps)
-        # exact integral c + b / 2, less the last Euler step's error b dt^2 / 2
-        expected = rng_noise(7, 3, 4) + c + b * (0.5 - 0.5 / steps ** 2)
+    for steps, rho in ((1, 1.0), (3, 1.0), (3, 2.0), (6, models.SAMPLER_RHO)):
+        samples = models.sample_flow(model, x, 4, seed=7, steps=steps, rho=rho)
+        # exact integral c + b / 2, less the last Euler step's error b dt^2 / 2, dt = (1 / steps)^rho
+        expected = rng_noise(7, 3, 4) + c + b * (0.5 - 0.5 * (1.0 / steps) ** (2 * rho))
         np.testing.assert_allclose(samples, expected, rtol=1e-5, atol=1e-5)
     assert models.flow_sampler(model, 3) is models.flow_sampler(model, 3)      # made once
+
+
+def test_sampler_times_shrink_towards_the_end():
+    np.testing.assert_allclose(models.sampler_times(4, 1.0), [0, 0.25, 0.5, 0.75, 1])
+    times = models.sampler_times(4, 2.0)
+    np.testing.assert_allclose(times, [0, 1 - 0.75 ** 2, 0.75, 1 - 0.25 ** 2, 1])
+    assert np.all(np.diff(np.diff(times)) < 0)                       # every step shorter than the last
+    for steps, rho in ((0, 1.0), (3, 0.5)):
+        with pytest.raises(ValueError, match="at least 1 step and rho >= 1"):
+            models.sampler_times(steps, rho)
 
 
 def test_sample_flow_shapes_seeds_and_checks(flow):
