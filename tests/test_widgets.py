@@ -116,6 +116,21 @@ def test_on_a_live_canvas_a_change_is_painted_over_the_kept_background(explorer)
     assert np.mean(np.any(after != full_drawing(explorer), axis=-1)) < 0.002
 
 
+def test_the_frames_sent_to_the_page_hold_the_changed_pixels(explorer):
+    from PIL import Image
+    live(explorer)
+    before = canvas_pixels(explorer)
+    sent = []
+    explorer.canvas.send_binary = sent.append
+    explorer.controls["LWrist"].value = True
+    after = canvas_pixels(explorer)
+    assert explorer.canvas._current_image_mode == "diff"
+    frame = np.asarray(Image.open(io.BytesIO(sent[0])).convert("RGBA"))   # a diff: 0 where unchanged
+    changed = np.any(after != before, axis=-1)
+    assert changed.any() and np.array_equal(frame[changed], after[changed])
+    assert not frame[~changed].any()
+
+
 def test_a_static_change_asks_the_page_for_a_full_drawing():
     rng = np.random.default_rng(0)
     gt = np.stack([toy.example_pose(0.0) + rng.normal(0, 20, (17, 3)) for _ in range(3)])
@@ -304,3 +319,157 @@ def test_a_drag_ends_when_the_button_comes_up_outside_the_canvas(tiny_model):
     assert editor.dragging is None
     assert np.allclose(editor.current_pose()[0], pose[0] + [8, 8], atol=0.5)
     assert (editor.controls["dx"].value, editor.controls["dy"].value) == (8, 8)
+
+
+# --- a flow's samples (notebook 08) ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_flow():
+    from mdnlib import dataset, models
+    rng = np.random.default_rng(1)
+    pose_2d = rng.uniform(300, 700, (64, 16, 2))
+    pose_3d = rng.normal(0, 300, (64, 17, 3))
+    pose_3d -= pose_3d[:, :1]
+    normalizer = dataset.Normalizer().fit(pose_2d, pose_3d)
+    return models.build_model(models.FLOW.replace(width=32, blocks=1), normalizer=normalizer, seed=0)
+
+
+def cloud_points(cloud):
+    """The points of a SampleCloud's faint lines, (3, n) with NaN between bones."""
+    return np.concatenate([np.array(line.get_data_3d()) for line in cloud.lines], axis=1)
+
+
+def bar_widths(bars):
+    return np.array([bar.get_width() for bar in bars])
+
+
+def test_pose_editor_with_a_flow_draws_its_samples_as_a_cloud_and_their_spread(tiny_flow):
+    from mdnlib import models
+    pose = np.random.default_rng(2).uniform(300, 700, (16, 2))
+    editor = widgets.PoseEditor(tiny_flow, pose, joint="LWrist", num_samples=20, seed=3)
+    assert editor.samples and editor.steps == widgets.PoseEditor.EDITOR_STEPS
+    # the drawn samples: the compiled sampler's, from the noise of the seed
+    x = editor.normalizer.normalize_2d(pose[None])
+    expected = editor.normalizer.denormalize_3d(models.sample_flow(tiny_flow, x, 20, seed=3, steps=editor.steps))[0]
+    assert expected.shape == (20, 17, 3)
+    assert len(editor.cloud.lines) == widgets.CLOUD_GROUPS     # a few line artists for all samples
+    assert np.allclose(cloud_points(editor.cloud),
+                       np.concatenate(widgets.cloud_polylines(expected), axis=1), atol=1e-3, equal_nan=True)
+    thick = widgets.side_polylines(expected.mean(axis=0))        # their mean, thick, in the side colours
+    for side, line in editor.cloud.thick.items():
+        assert np.allclose(np.array(line.get_data_3d()), thick[side], atol=1e-3, equal_nan=True)
+        assert line.get_color() == viz.SIDE_COLORS[side] and line.get_linewidth() > 2
+    assert all(line.get_color() == widgets.CLOUD_COLOR and line.get_alpha() < 0.5 for line in editor.cloud.lines)
+    # instead of weights: the depth spread of each limb joint
+    spread = widgets.limb_depth_spread(expected)
+    assert spread.shape == (8,) and np.allclose(bar_widths(editor.bars), spread, rtol=1e-4)
+    assert [label.get_text() for label in editor.ax_weights.get_yticklabels()][:2] == ["R knee", "R foot"]
+    assert "samples" in editor.ax_3d.get_title()
+
+
+def test_dragging_a_joint_moves_the_samples_smoothly_and_the_same_seed_gives_the_same_samples(tiny_flow):
+    pose = np.random.default_rng(5).uniform(300, 700, (16, 2))
+    editor = live(widgets.PoseEditor(tiny_flow, pose, joint="LWrist"))
+    assert len(editor.predict(pose).hypotheses[0]) == 50          # 50 samples by default
+    foot = skeleton.INPUT_NAMES.index("RFoot")
+    frames = []
+    editor.canvas.send_binary = frames.append
+    editor.canvas.draw_idle = lambda: pytest.fail("a drag needs no full drawing")
+    mouse(editor, "button_press", pose[foot])
+    assert editor.dragging == foot
+    before, spread = cloud_points(editor.cloud), bar_widths(editor.bars)
+    mouse(editor, "motion_notify", pose[foot] + [1, 1])
+    after = cloud_points(editor.cloud)
+    assert not np.allclose(before, after, equal_nan=True)
+    assert not np.allclose(spread, bar_widths(editor.bars))
+    # the same noise: a small step of the joint moves every sample a little (here at most a few mm)
+    step = np.nanmax(np.abs(after - before))
+    mouse(editor, "motion_notify", pose[foot] + [30, -20])
+    assert np.nanmax(np.abs(cloud_points(editor.cloud) - before)) > step
+    assert len(frames) == 2
+    mouse(editor, "button_release", pose[foot] + [30, -20], pressed=False)
+    assert (editor.controls["dx"].value, editor.controls["dy"].value) == (30, -20)
+    assert editor.network_ms is not None and 0 < editor.network_ms <= editor.latency_ms
+    # the same pose and seed: the same samples, in this editor and in another one
+    again = editor.predict(editor.current_pose()).hypotheses
+    assert np.array_equal(again, editor.predict(editor.current_pose()).hypotheses)
+    other = widgets.PoseEditor(tiny_flow, pose, joint="LWrist")
+    other.move_joint(foot, *(pose[foot] + [30, -20]))
+    assert np.allclose(cloud_points(other.cloud), cloud_points(editor.cloud), equal_nan=True)
+    reseeded = widgets.PoseEditor(tiny_flow, pose, joint="LWrist", seed=1)
+    reseeded.move_joint(foot, *(pose[foot] + [30, -20]))
+    assert not np.allclose(cloud_points(reseeded.cloud), cloud_points(editor.cloud), equal_nan=True)
+
+
+def test_a_flow_editor_keeps_a_static_image_for_html_export(tiny_flow):
+    pose = np.random.default_rng(6).uniform(300, 700, (16, 2))
+    editor = widgets.PoseEditor(tiny_flow, pose, num_samples=10)
+    editor._display = Handle()
+    png = editor.static_image().data
+    assert png.startswith(b"\x89PNG")
+    editor.move_joint(0, *(pose[0] + [40, 0]))
+    assert len(editor._display.updates) == 1 and editor._display.updates[0].data != png
+
+
+def test_the_pose_editor_with_an_mdn_still_draws_coloured_hypotheses_and_weights(tiny_model):
+    pose = np.random.default_rng(2).uniform(300, 700, (16, 2))
+    editor = widgets.PoseEditor(tiny_model, pose)
+    assert not editor.samples and editor.cloud is None
+    assert [line.get_color() for line in editor.lines_3d] == [viz.hypothesis_color(k) for k in range(3)]
+    assert editor.ax_weights.get_ylabel() == "mixing weight α" and len(editor.bars) == 3
+
+
+@pytest.fixture
+def sample_data():
+    rng = np.random.default_rng(4)
+    gt = np.stack([toy.example_pose(0.0) + rng.normal(0, 20, (17, 3)) for _ in range(3)])
+    gt -= gt[:, :1]
+    samples = gt[:, None] + rng.normal(0, 60, (3, 30, 17, 3))
+    samples -= samples[:, :, :1]
+    return rng.uniform(300, 700, (3, 16, 2)), samples, np.full((3, 30), 1 / 30), gt
+
+
+def test_hypothesis_browser_shows_equal_weight_samples_as_a_cloud(sample_data):
+    pose_2d, samples, weights, gt = sample_data
+    browser = widgets.HypothesisBrowser(pose_2d, samples, weights, gt=gt, sample=1)
+    assert browser.samples and browser.controls["hypothesis"].description == "sample"
+    assert np.allclose(cloud_points(browser.cloud), np.concatenate(widgets.cloud_polylines(samples[1]), axis=1),
+                       equal_nan=True)
+    spread = widgets.limb_depth_spread(samples)
+    assert np.allclose(bar_widths(browser.bars), spread[1])
+    assert browser.ax_weights.get_xlim()[1] >= spread.max()          # one scale for every test sample
+    browser.controls["hypothesis"].value = 7                          # the chosen sample, thick
+    thick = widgets.side_polylines(samples[1, 6])
+    assert all(np.allclose(np.array(line.get_data_3d()), thick[side], equal_nan=True)
+               for side, line in browser.cloud.thick.items())
+    error = metrics.mpjpe(samples[1, 6], gt[1])
+    text = browser.title_3d.get_text()
+    assert text.startswith("sample 7 of 30") and f"error {error:.0f} mm" in text and "their mean" in text
+    browser.controls["sample"].value = 2
+    assert np.allclose(bar_widths(browser.bars), spread[2])
+    assert np.allclose(cloud_points(browser.cloud), np.concatenate(widgets.cloud_polylines(samples[2]), axis=1),
+                       equal_nan=True)
+    png = browser.static_image().data
+    assert png.startswith(b"\x89PNG")
+
+
+def test_a_changed_sample_of_the_cloud_is_painted_without_a_full_drawing(sample_data):
+    pose_2d, samples, weights, gt = sample_data
+    browser = live(widgets.HypothesisBrowser(pose_2d, samples, weights, gt=gt))
+    sent = []
+    browser.canvas.send_binary = sent.append
+    browser.canvas.draw_idle = lambda: pytest.fail("moving lines needs no full drawing")
+    before = canvas_pixels(browser)
+    browser.controls["sample"].value = 1
+    browser.controls["hypothesis"].value = 4
+    assert len(sent) == 2 and not np.array_equal(before, canvas_pixels(browser))
+    assert np.mean(np.any(canvas_pixels(browser) != full_drawing(browser), axis=-1)) < 0.002
+
+
+def test_only_equal_weights_without_sigmas_are_taken_for_samples(browser_data, sample_data):
+    pose_2d, hyps, weights, gt = browser_data
+    assert not widgets.HypothesisBrowser(pose_2d, hyps, weights).samples                  # an MDN's weights
+    pose_2d, samples, equal, gt = sample_data
+    assert not widgets.HypothesisBrowser(pose_2d, samples, equal, sigmas=np.full((3, 30), 40.0)).samples
+    forced = widgets.HypothesisBrowser(pose_2d, samples[:, :4], equal[:, :4] * 7.5, samples=False)
+    assert not forced.samples and forced.controls["hypothesis"].description == "hypothesis"
