@@ -31,7 +31,6 @@ faint lines of one colour, a few line artists for all of them, and one pose thic
 colours; the weights panel becomes the samples' depth spread per limb joint (`draw_depth_spread`).
 """
 import contextlib
-import functools
 import io
 import time
 
@@ -44,42 +43,6 @@ from mdnlib.hypotheses import LIMB_JOINT_INDICES, depth_spread
 from mdnlib.sources import synthetic
 
 
-PNG_COMPRESS_LEVEL = 1   # zlib level of the frames sent to the page (matplotlib's default: 6)
-
-
-@functools.cache
-def fast_png_canvas():
-    """ipympl's Canvas class, its frames compressed with zlib level `PNG_COMPRESS_LEVEL` instead
-    of 6: the same pixels (PNG is lossless), about half the encoding time (8-16 ms less a frame on
-    2 CPU cores, as much as a flow's sampler), a third more bytes on a local websocket."""
-    from ipympl.backend_nbagg import Canvas
-    from PIL import Image
-
-    class FastPngCanvas(Canvas):
-        def get_diff_image(self):
-            # matplotlib's FigureCanvasWebAggCore.get_diff_image (3.11), but for the zlib level
-            if not self._png_is_old:
-                return None
-            pixels = np.asarray(self.get_renderer().buffer_rgba())
-            buff = pixels.view(np.uint32).squeeze(2)     # one uint32 a pixel: one comparison each
-            if (self._force_full or buff.shape != self._last_buff.shape
-                    or (pixels[:, :, 3] != 255).any()):  # transparency: a diff cannot be overlaid
-                self.set_image_mode("full")
-                output = buff
-            else:
-                self.set_image_mode("diff")
-                output = np.where(buff != self._last_buff, buff, 0)
-            self._last_buff = buff.copy()
-            self._force_full = False
-            self._png_is_old = False
-            with io.BytesIO() as png:
-                Image.fromarray(output.view(np.uint8).reshape((*output.shape, 4))).save(
-                    png, format="png", compress_level=PNG_COMPRESS_LEVEL)
-                return png.getvalue()
-
-    return FastPngCanvas
-
-
 class Explorer:
     """A live figure (`canvas`, an ipympl widget) plus named ipywidgets controls; `redraw()`
     updates the figure's `moving` artists from the controls, `refresh()` shows the result.
@@ -88,14 +51,14 @@ class Explorer:
     """
 
     def __init__(self, figure, controls, moving):
-        from ipympl.backend_nbagg import FigureManager
+        from ipympl.backend_nbagg import Canvas, FigureManager
 
         self.figure = figure
         self.controls = dict(controls)
         self.moving = list(moving)
         for artist in self.moving:
             artist.set_animated(True)     # left out of full drawings, painted over them
-        self.canvas = fast_png_canvas()(figure)
+        self.canvas = Canvas(figure)
         FigureManager(self.canvas, id(self))   # answers the page's messages (draw, resize, mouse)
         self.canvas.header_visible = self.canvas.footer_visible = False
         self.canvas.toolbar_visible = self.canvas.resizable = False
