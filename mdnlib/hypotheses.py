@@ -5,9 +5,10 @@ mixing weights (..., M), as `mdnlib.inference.predict_poses` returns them.
 
 - `depth_spread`: how far the hypotheses disagree on each bone's depth, to compare with the two
   depth solutions of that bone (`mdnlib.toy.flip_gaps`);
-- `limb_flips`, `weight_on_flipped`: each limb bone's two depth solutions, whether the flipped
-  one is a body the synthetic generator can make, and how much of the hypotheses' weight lies
-  nearer the flipped one (notebooks 07 and 08, bench/flow.py);
+- `limb_flips`, `nearer_flipped`, `weight_on_flipped`, `flip_patterns`: each limb bone's two depth
+  solutions, whether the flipped one is a body the synthetic generator can make, how much of the
+  hypotheses' weight lies nearer the flipped one, and how many combinations of flips they cover
+  (notebooks 07 and 08, bench/flow.py);
 - `depth_uncertainty`: the whole mixture's std of each bone's depth, the kernels' own sigmas
   included (what a model with one sigma per joint says about each joint);
 - `joint_spread`, `bone_vectors`: how far they disagree on each joint's position, or on each
@@ -79,19 +80,39 @@ def limb_flips(poses_cam):
     return gaps, possible, flipped_depth
 
 
-def weight_on_flipped(hypotheses, weights, poses_cam, flipped_depth=None):
-    """The share of the hypotheses' weight whose bone depth lies nearer the flipped solution than
-    the true one, per limb bone: hypotheses (N, M, 17, 3) root-relative mm, weights (N, M),
-    poses_cam (N, 17, 3) the true camera-frame poses -> (N, 8) in `skeleton.LIMB_JOINTS` order.
-    A model that has seen the ambiguity puts weight on both solutions where the flip is possible;
-    `flipped_depth` from `limb_flips` saves computing it again."""
+FAR_FLIP_MM = 150.0   # a flip whose two solutions lie this far apart is one a model can be judged on
+
+
+def nearer_flipped(hypotheses, poses_cam, flipped_depth=None):
+    """For every hypothesis and limb bone, whether its bone depth lies nearer the flipped
+    solution than the true one: hypotheses (N, M, 17, 3) root-relative mm, poses_cam (N, 17, 3)
+    the true camera-frame poses -> (N, M, 8) bool in `skeleton.LIMB_JOINTS` order. A hypothesis
+    halfway between the two solutions counts for the nearer one. `flipped_depth` from
+    `limb_flips` saves computing it again."""
     if flipped_depth is None:
         flipped_depth = limb_flips(poses_cam)[2]
     depth = bone_vectors(hypotheses)[..., LIMB_JOINT_INDICES, 2]             # (N, M, 8)
     true_depth = bone_vectors(poses_cam)[:, None, LIMB_JOINT_INDICES, 2]     # (N, 1, 8)
-    nearer = np.abs(depth - flipped_depth[:, None]) < np.abs(depth - true_depth)
+    return np.abs(depth - np.asarray(flipped_depth)[:, None]) < np.abs(depth - true_depth)
+
+
+def weight_on_flipped(hypotheses, weights, poses_cam, flipped_depth=None):
+    """The share of the hypotheses' weight nearer the flipped solution than the true one
+    (`nearer_flipped`), per limb bone: weights (N, M) -> (N, 8). A model that has seen the
+    ambiguity puts weight on both solutions where the flip is possible."""
     w = np.asarray(weights, dtype=np.float64)
+    nearer = nearer_flipped(hypotheses, poses_cam, flipped_depth)
     return np.einsum("nm,nmk->nk", w / w.sum(axis=1, keepdims=True), nearer)
+
+
+def flip_patterns(hypotheses, poses_cam, plausible, flipped_depth=None):
+    """How many distinct flip patterns a view's hypotheses show: for each hypothesis, which of
+    the view's plausible flips (plausible (N, 8) bool, e.g. possible and at least `FAR_FLIP_MM`
+    apart, from `limb_flips`) it takes (`nearer_flipped`); -> (N,) counts, at most
+    min(M, 2^k) for k plausible flips. Whole-pose hypotheses must each pick one combination of
+    the limbs' flips (notebooks 07 and 08)."""
+    nearer = nearer_flipped(hypotheses, poses_cam, flipped_depth)
+    return np.array([len(np.unique(view[:, on], axis=0)) for view, on in zip(nearer, np.asarray(plausible))])
 
 
 def bone_vectors(poses):

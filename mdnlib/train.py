@@ -267,7 +267,8 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
     `model_config` on the PreparedData `prepared` (`train_rows` / `val_rows`: which training and
     test examples to use, all by default) into data/cache/runs/<name>, from scratch. Returns
     (model, history); a loaded model's data may be normalised differently from `prepared`
-    (`Normalizer.same_as` tells).
+    (`Normalizer.same_as` tells), and its settings are its own (its run.json; `model_config` is
+    used only to train), but a checkpoint of another kind (a flow for an MDN) is refused.
     """
     found = inference.find_pretrained(name) if use_pretrained else None
     if found is not None:
@@ -275,12 +276,10 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
         print(f"{name}: loaded {inference.find_model_file(found)} ({run.get('epochs', '?')} epochs on "
               f"{run.get('train_examples', 0):,} examples, see its run.json)")
         model = inference.load_trained(found)
-        loaded, asked = model.model_config.to_dict(), models.as_config(model_config).to_dict()
-        differences = [f"{key} {loaded[key]} (here: {asked[key]})" for key in loaded if loaded[key] != asked[key]]
-        if differences:
-            print(f"{name}: the checkpoint was trained with other settings than this notebook's (which are "
-                  f"used only to train one when there is no checkpoint): "
-                  f"{', '.join(differences)}")
+        if model.model_config.kind != models.as_config(model_config).kind:
+            raise ValueError(f"{found}: holds a {model.model_config.kind} model, not the "
+                             f"{models.as_config(model_config).kind} asked for; restore the checkpoint or "
+                             f"set use_pretrained = False to train one")
         return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows
     val_rows = slice(None) if val_rows is None else val_rows

@@ -118,3 +118,20 @@ def test_the_weight_on_flipped_limbs_finds_each_single_flip():
     # where both solutions coincide, the truth does not lie nearer the flipped one
     true_depth = hypotheses.bone_vectors(np.stack([pose] * 8))[:, joints, 2]
     assert np.all(hypotheses.weight_on_flipped(hyps[:, 1:], np.ones((8, 1)), np.stack([pose] * 8), true_depth) == 0.0)
+
+
+def test_flip_patterns_count_the_distinct_combinations_of_plausible_flips():
+    from mdnlib import toy
+    pose = toy.example_pose()
+    joints = hypotheses.LIMB_JOINT_INDICES
+    # hypotheses: the truth, bone 0 flipped, bones 0 and 1 flipped, bone 2 flipped (twice)
+    variants = [pose, toy.flip_bones(pose, [joints[0]]), toy.flip_bones(pose, [joints[0], joints[1]]),
+                toy.flip_bones(pose, [joints[2]]), toy.flip_bones(pose, [joints[2]])]
+    hyps = np.stack(variants)[None] - pose[0]
+    plausible = np.zeros((1, 8), bool)
+    plausible[0, :2] = True                              # bones 0 and 1 only: bone 2's flip is not counted
+    assert hypotheses.flip_patterns(hyps, pose[None], plausible)[0] == 3     # (0,0), (1,0), (1,1)
+    plausible[0, 2] = True
+    assert hypotheses.flip_patterns(hyps, pose[None], plausible)[0] == 4
+    nearer = hypotheses.nearer_flipped(hyps, pose[None])
+    assert nearer.shape == (1, 5, 8) and nearer[0, 2, :2].all() and not nearer[0, 0].any()
