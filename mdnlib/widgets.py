@@ -473,7 +473,7 @@ class HypothesisBrowser(Explorer):
         style = dict(continuous_update=True, style={"description_width": "80px"},
                      layout=ipywidgets.Layout(width="320px"))
         controls = {
-            "sample": ipywidgets.IntSlider(value=sample, min=0, max=count - 1, description="test sample", **style),
+            "sample": ipywidgets.IntSlider(value=sample, min=0, max=count - 1, description="test view", **style),
             "hypothesis": ipywidgets.IntSlider(value=1, min=1, max=m, description="sample" if self.samples
                                                else "hypothesis", **style),
             "azimuth": ipywidgets.IntSlider(value=-60, min=-180, max=180, step=15, description="view (°)", **style),
@@ -550,7 +550,7 @@ class HypothesisBrowser(Explorer):
                 text += f", their mean: {float(mean_error):.0f} mm"
             text += "; truth dashed)"
         self.title_3d.set_text(text)
-        self.title_2d.set_text(f"test sample {i}: 2D input (px)")
+        self.title_2d.set_text(f"test view {i}: 2D input (px)")
 
 
 class PoseEditor(Explorer):
