@@ -284,9 +284,21 @@ def feature_extractor(x, config):
     return x
 
 
-class CarriesNormalizer:
-    """What every mdnlib model has: the normalisation statistics of its training data
-    (`self.normalization`, plain lists, saved in its config) and the Normalizer made of them."""
+class ModelBase:
+    """What every mdnlib model has: its `model_config` and the normalisation statistics of its
+    training data (`self.normalization`, plain lists), both saved in its Keras config; the
+    Normalizer made of them; and, for `fit`, the loss of its `loss_terms`."""
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        return self.loss_terms(y, y_pred)["loss"]
+
+    def get_config(self):
+        return {"name": self.name, "model_config": self.model_config.to_dict(),
+                "normalization": self.normalization}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
 
     @property
     def normalizer(self):
@@ -301,7 +313,7 @@ class CarriesNormalizer:
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
-class PoseNetwork(CarriesNormalizer, keras.Model):
+class PoseNetwork(ModelBase, keras.Model):
     """2D pose (B, 32) normalised -> mixture over 3D poses {mu, sigma, alpha}, normalised units.
 
     A functional Keras model (`model.summary()` lists its layers). `model_config`: a ModelConfig;
@@ -335,8 +347,6 @@ class PoseNetwork(CarriesNormalizer, keras.Model):
         prior = losses.dirichlet_prior(output["alpha"], beta) if beta != 1.0 else ops.zeros_like(nll)
         return {"loss": nll + prior, "nll": nll, "prior": prior}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return self.loss_terms(y, y_pred)["loss"]
 
     @property
     def head(self):
@@ -347,13 +357,6 @@ class PoseNetwork(CarriesNormalizer, keras.Model):
         """A baseline's sigma, the RMS training residual per coordinate (see `mdnlib.train`)."""
         self.head.residual_rms.assign(value)
 
-    def get_config(self):
-        return {"name": self.name, "model_config": self.model_config.to_dict(),
-                "normalization": self.normalization}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 # ---- beyond the paper: the flow-matching lifter ------------------------------------------------
@@ -390,7 +393,7 @@ def velocity_network(config):
 
 
 @keras.saving.register_keras_serializable(package="mdnlib")
-class FlowNetwork(CarriesNormalizer, keras.Model):
+class FlowNetwork(ModelBase, keras.Model):
     """Conditional flow matching (notebook 08): a velocity field that carries Gaussian noise to
     the 3D poses that fit a 2D pose, so that every noise vector becomes one hypothesis.
 
@@ -429,16 +432,7 @@ class FlowNetwork(CarriesNormalizer, keras.Model):
         mse = ops.mean(ops.square(output["velocity"] - output["target"]))
         return {"loss": mse, "mse": mse}
 
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        return self.loss_terms(y, y_pred)["loss"]
 
-    def get_config(self):
-        return {"name": self.name, "model_config": self.model_config.to_dict(),
-                "normalization": self.normalization}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 def flow_path(noise, pose, t):
