@@ -140,7 +140,7 @@ def main():
         results["pose explorer (02): knee slider, arrow key"] = steps_of(
             page, "widgets.PoseExplorer(", slider_keys(page, "right knee"), args.steps)
         results["hypothesis browser (07): sample slider, arrow key"] = steps_of(
-            page, MDN_BROWSER, slider_keys(page, "test sample"), args.steps)
+            page, MDN_BROWSER, slider_keys(page, "test view"), args.steps)
         results["pose editor (07): dx slider, arrow key"] = steps_of(
             page, MDN_EDITOR, slider_keys(page, "dx"), args.steps)
         # the pose editor, dragging LWrist on the canvas: one mouse move every step
@@ -150,8 +150,8 @@ def main():
         # notebook 08: a flow's 50 samples
         flow = printed(page, "flow_file.exists() else 'untrained'")
         wrist_x, wrist_y, editor_steps, full_steps = printed(page, "print(json.dumps([fx,")
-        results[f"hypothesis browser (08, {flow} flow, 50 samples): test sample slider, arrow key"] = steps_of(
-            page, FLOW_BROWSER, slider_keys(page, "test sample"), args.steps)
+        results[f"hypothesis browser (08, {flow} flow, 50 samples): test view slider, arrow key"] = steps_of(
+            page, FLOW_BROWSER, slider_keys(page, "test view"), args.steps)
 
         def editor(steps):
             return f"pose editor (08, {flow} flow, 50 samples, {steps} sampler steps)"

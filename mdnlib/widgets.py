@@ -23,7 +23,7 @@ implement `redraw()`.
 |---|---|
 | `FlipExplorer` | 01: flip bones; the 2D projection stays, the 3D pose changes |
 | `PoseExplorer` | 02: the synthetic generator by hand: activity, joint angles, camera |
-| `HypothesisBrowser` | 07: the M hypotheses of test samples, their weights, any viewing angle; 08: samples |
+| `HypothesisBrowser` | 07: the M hypotheses of test views, their weights, any viewing angle; 08: samples |
 | `PoseEditor` | 07: drag 2D joints (or use sliders), the hypotheses follow live; 08: a flow's samples |
 
 Many equally likely samples (a flow's, notebook 08) are drawn as a cloud (`SampleCloud`): thin
@@ -442,7 +442,7 @@ def samples_are_equal_weight(weights):
 
 
 class HypothesisBrowser(Explorer):
-    """Browse the M hypotheses of test samples (notebook 07): the 2D input (relative to the hip),
+    """Browse the M hypotheses of test views (notebook 07): the 2D input (relative to the hip),
     every hypothesis in 3D in its own colour (the chosen one thick, the others faint by weight,
     the ground truth dashed black) from an adjustable viewing angle, and the mixing weights to
     scale (the heaviest outlined).
@@ -454,7 +454,7 @@ class HypothesisBrowser(Explorer):
     Samples (notebook 08: a flow's, equally likely, no sigmas; `samples` None tells them by their
     equal weights and missing sigmas): all of them a faint cloud of one colour, the chosen one
     (slider "sample") thick in the side colours, and instead of the weights, which say nothing
-    here, the samples' depth spread per limb joint (on one scale for all test samples).
+    here, the samples' depth spread per limb joint (on one scale for all test views).
     """
 
     def __init__(self, pose_2d, hypotheses, weights, gt=None, sigmas=None, sample=0, samples=None):

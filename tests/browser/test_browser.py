@@ -66,7 +66,7 @@ def test_a_slider_and_a_mouse_drag_repaint_the_live_canvases(tmp_path):
             wait_for(lambda: frame_count(div) > 0, "the browser's canvas to show")
             # the static PNG (for exports) gives way to the live canvas
             wait_for(lambda: cell.locator(".jp-OutputArea-output img").count() == 0, "the static figure to go")
-            slider = cell.locator(".widget-slider", has_text="test sample")
+            slider = cell.locator(".widget-slider", has_text="test view")
             readout = slider.locator(".widget-readout")
             assert readout.inner_text() == "0"
             before_frames, before = frame_count(div), canvas_image(div)
