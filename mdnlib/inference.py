@@ -150,7 +150,7 @@ def predict_normalized(model, x, batch_size=4096, num_hypotheses=None, seed=0):
         samples = models.sample_flow(model, x, count, seed=seed, batch_size=2 * batch_size)
         return hypotheses_from_samples(samples, model_normalizer(model))
     if num_hypotheses is not None:
-        raise ValueError(f"a {model.model_config.kind} model always gives {model.model_config.kernels} "
+        raise ValueError(f"this {model.model_config.kind} model always gives {model.model_config.kernels} "
                          "hypothes" + ("is" if model.model_config.kernels == 1 else "es") +
                          " (its kernels); only a flow model samples as many as asked")
     mu, sigma, alpha = models.predict_mixture(model, x, batch_size=batch_size)

@@ -277,8 +277,8 @@ def load_or_train(name, model_config, prepared, epochs, batch_size, use_pretrain
               f"{run.get('train_examples', 0):,} examples, see its run.json)")
         model = inference.load_trained(found)
         if model.model_config.kind != models.as_config(model_config).kind:
-            raise ValueError(f"{found}: holds a {model.model_config.kind} model, not the "
-                             f"{models.as_config(model_config).kind} asked for; restore the checkpoint or "
+            raise ValueError(f"{found}: holds a model of kind {model.model_config.kind!r}, not "
+                             f"{models.as_config(model_config).kind!r} as asked; restore the checkpoint or "
                              f"set use_pretrained = False to train one")
         return model, read_history(found)
     train_rows = slice(None) if train_rows is None else train_rows

@@ -175,7 +175,7 @@ def test_load_or_train_loads_a_pretrained_model_with_its_history(capsys):
     printed = capsys.readouterr().out
     assert printed.startswith("mdn: loaded") and printed.count("\n") == 1      # one neutral line
     assert model.model_config.width == 512                    # the checkpoint's settings, not TINY's
-    with pytest.raises(ValueError, match="holds a mdn model, not the flow asked for"):
+    with pytest.raises(ValueError, match="holds a model of kind 'mdn', not 'flow' as asked"):
         train.load_or_train("mdn", models.FLOW, None, epochs=1, batch_size=32)
 
 
