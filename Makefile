@@ -23,8 +23,11 @@ $(LAB_SETTINGS): etc/jupyterlab-overrides.json
 
 lab-settings: $(LAB_SETTINGS)
 
+# LAB_ARGS: more JupyterLab options, e.g. on a remote or headless machine
+#   make lab LAB_ARGS="--no-browser --port=8888"    (then open the printed URL, through an SSH tunnel)
+LAB_ARGS ?=
 lab: $(STAMP) $(LAB_SETTINGS)
-	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/00_overview.ipynb
+	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS) notebooks/00_overview.ipynb
 
 # Every test on TensorFlow (the default backend), then the model, training, resume, inference
 # and evaluation tests, and the flow's, again on JAX
