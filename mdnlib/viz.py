@@ -170,14 +170,17 @@ def hypothesis_color(k):
     return HYPOTHESIS_COLORS[k % len(HYPOTHESIS_COLORS)]
 
 
-def skeleton_polyline(pose, frame="camera"):
-    """A 17-joint pose as one polyline in plot coordinates, (3, 3 * 16): each bone a segment,
-    NaN between bones, so that a whole skeleton is one line artist (fast to redraw)."""
-    p = to_plot_coords(pose, frame)
-    bones = [(int(parent), j) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0]
-    points = np.full((len(bones), 3, 3), np.nan)
-    for b, (parent, j) in enumerate(bones):
-        points[b, :2] = p[[parent, j]]
+# The 16 bones of a 17-joint pose as (parent, joint) index pairs
+BONES_17 = np.array([(int(parent), j) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0])
+
+
+def skeleton_polyline(poses, frame="camera"):
+    """A 17-joint pose (17, 3), or several (S, 17, 3), as one polyline in plot coordinates,
+    (3, 3 * 16 * S): each bone a segment, NaN between bones, so that whole skeletons are one line
+    artist (fast to redraw; a flow's cloud of samples too)."""
+    p = to_plot_coords(poses, frame).reshape(-1, 17, 3)
+    points = np.full((len(p), len(BONES_17), 3, 3), np.nan)
+    points[:, :, 0], points[:, :, 1] = p[:, BONES_17[:, 0]], p[:, BONES_17[:, 1]]
     return points.reshape(-1, 3).T
 
 
@@ -307,7 +310,7 @@ def plot_samples(pose_2d, gt_3d, samples, frame="camera", title=None):
     mean = samples.mean(axis=0)
     for col, (view, seen) in enumerate((("camera", "as the camera sees them"), ("side", "from the side")), 2):
         ax = fig.add_subplot(1, 3, col, projection="3d")
-        cloud = np.concatenate([skeleton_polyline(pose, frame) for pose in samples], axis=1)
+        cloud = skeleton_polyline(samples, frame)
         ax.plot(*cloud, color=hypothesis_color(0), lw=0.8, alpha=max(0.05, min(0.5, 5.0 / len(samples))))
         ax.plot(*skeleton_polyline(mean, frame), color=hypothesis_color(0), lw=2.5, label=f"mean of {len(samples)} samples")
         if gt_3d is not None:

@@ -340,22 +340,18 @@ class PoseExplorer(Explorer):
 
 # --- many equally likely samples (a flow's, notebook 08) --------------------------------------
 
-_BONES_17 = np.array([(int(parent), j) for j, parent in enumerate(skeleton.PARENTS_17) if parent >= 0])
 CLOUD_COLOR = viz.hypothesis_color(0)    # the samples' faint lines (not a side colour)
 CLOUD_GROUPS = 5              # line artists for the whole cloud (see `cloud_polylines`)
 
 
 def cloud_polylines(poses, groups=CLOUD_GROUPS, frame="camera"):
     """Poses (S, 17, 3) mm as `groups` polylines in plot coordinates, each (3, n): every bone a
-    segment, NaN between segments (as `viz.skeleton_polyline`), the samples split evenly among
+    segment, NaN between segments (`viz.skeleton_polyline`), the samples split evenly among
     them. One line artist per group instead of one per sample: 50 samples paint in a few ms.
     Within one line overlapping strokes do not add up; across groups they do, so where the
     samples agree the cloud looks darker."""
-    p = viz.to_plot_coords(np.asarray(poses, dtype=float), frame)
-    points = np.full((len(p), len(_BONES_17), 3, 3), np.nan)
-    points[:, :, 0] = p[:, _BONES_17[:, 0]]
-    points[:, :, 1] = p[:, _BONES_17[:, 1]]
-    return [group.reshape(-1, 3).T for group in np.array_split(points, min(groups, len(p)))]
+    poses = np.asarray(poses, dtype=float)
+    return [viz.skeleton_polyline(group, frame) for group in np.array_split(poses, min(groups, len(poses)))]
 
 
 def side_polylines(pose, frame="camera"):
@@ -364,7 +360,7 @@ def side_polylines(pose, frame="camera"):
     p = viz.to_plot_coords(np.asarray(pose, dtype=float), frame)
     lines = {}
     for side in viz.SIDE_COLORS:
-        bones = _BONES_17[[skeleton.SIDES_17[j] == side for j in _BONES_17[:, 1]]]
+        bones = viz.BONES_17[[skeleton.SIDES_17[j] == side for j in viz.BONES_17[:, 1]]]
         points = np.full((len(bones), 3, 3), np.nan)
         points[:, 0], points[:, 1] = p[bones[:, 0]], p[bones[:, 1]]
         lines[side] = points.reshape(-1, 3).T

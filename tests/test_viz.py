@@ -150,3 +150,18 @@ def test_nearest_pose_histogram_keeps_its_legend_inside_the_figure_and_off_the_b
     assert not box.overlaps(ax.bbox)
     (suptitle,) = [text for text in fig.findobj(matplotlib.text.Text) if text.get_text() == title]
     assert_inside_and_apart(fig, [(suptitle, None), (ax.xaxis.label, ax), (ax.yaxis.label, ax)])
+
+
+def test_plot_samples_draws_every_sample_in_one_cloud_and_refuses_other_shapes():
+    pose = toy.example_pose()
+    pose = pose - pose[0]
+    samples = pose[None] + np.random.default_rng(0).normal(0, 20, (7, 17, 3))
+    fig = viz.plot_samples(np.full((16, 2), 500.0) + np.arange(16)[:, None], pose, samples)
+    cloud = fig.axes[1].lines[0]
+    points = np.array(cloud.get_data_3d())
+    assert points.shape == (3, 7 * 16 * 3)                       # 7 samples x 16 bones, NaN between
+    np.testing.assert_allclose(points[:, :2], viz.to_plot_coords(samples[0, [0, 1]]).T)
+    assert [ax.name for ax in fig.axes] == ["rectilinear", "3d", "3d"]
+    with pytest.raises(ValueError, match=r"samples must be \(S, 17, 3\)"):
+        viz.plot_samples(np.zeros((16, 2)), None, samples[0])
+    plt.close(fig)
